@@ -1,0 +1,53 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from .compat import add_unique_constraint
+
+
+class CrmOutboundCommentCode(models.Model):
+    """A standard one- or two-word comment that goes with a status (seed 004)."""
+
+    _name = "crm.outbound.comment.code"
+    _description = "Outbound Comment Code"
+    _inherit = ["crm.outbound.delay.mixin"]
+    _order = "status_id, sequence, id"
+
+    status_id = fields.Many2one("crm.outbound.status", required=True, index=True, ondelete="cascade")
+    playbook_id = fields.Many2one(related="status_id.playbook_id", store=True, index=True)
+    company_id = fields.Many2one(related="status_id.company_id", store=True)
+    sequence = fields.Integer(default=10)
+    name = fields.Char(required=True, translate=True)
+    description = fields.Text(translate=True, help="When operators use this code.")
+    active = fields.Boolean(default=True)
+    comment_required = fields.Boolean(help="A free-text comment must follow this code, as in 'Other: …'.")
+    override_delay = fields.Boolean(
+        "Own Delay", help="Schedule the next task after this code's delay instead of the status's."
+    )
+
+    add_unique_constraint(
+        locals(),
+        "name_uniq",
+        "UNIQUE(status_id, name)",
+        "A comment code must be unique within its status.",
+    )
+
+    def _check_in_status(self, status):
+        """Raise unless every code of ``self`` goes with ``status``."""
+        for code in self:
+            if code.status_id != status:
+                raise ValidationError(
+                    _(
+                        "Comment code %(code)s goes with the status %(code_status)s, not with %(status)s.",
+                        code=code.name,
+                        code_status=code.status_id.display_name,
+                        status=status.display_name or _("(none)"),
+                    )
+                )
+
+    @api.constrains("override_delay", "delay")
+    def _check_delay(self):
+        for code in self:
+            if code.override_delay and code.delay < 0:
+                raise ValidationError(
+                    _("Comment code %(code)s cannot call back in the past (%(delay)s).", code=code.name, delay=code.delay_display)
+                )

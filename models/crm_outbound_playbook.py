@@ -1,0 +1,63 @@
+from odoo import api, fields, models
+
+
+class CrmOutboundPlaybook(models.Model):
+    """The complete calling method of a sales team: its status catalog, comment codes,
+    redial cadence and calling rules."""
+
+    _name = "crm.outbound.playbook"
+    _description = "Outbound Playbook"
+    _inherit = ["mail.thread"]
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True, tracking=True)
+    company_id = fields.Many2one(
+        "res.company", index=True, help="Leave empty to share the playbook between companies."
+    )
+    description = fields.Text(translate=True)
+    # Catalog
+    status_ids = fields.One2many("crm.outbound.status", "playbook_id", string="Statuses")
+    comment_code_ids = fields.One2many("crm.outbound.comment.code", "playbook_id", string="Comment Codes")
+    cadence_step_ids = fields.One2many("crm.outbound.cadence.step", "playbook_id", string="Redial Cadence")
+    team_ids = fields.One2many("crm.team", "outbound_playbook_id", string="Sales Teams")
+    status_count = fields.Integer(compute="_compute_counts")
+    team_count = fields.Integer(compute="_compute_counts")
+    # Calling rules
+    touch_threshold = fields.Integer(
+        "Successful Touch Threshold (s)",
+        default=30,
+        tracking=True,
+        help="A call that lasts longer than this many seconds is a successful touch.",
+    )
+    exhausted_status_id = fields.Many2one(
+        "crm.outbound.status",
+        string="Status When Cadence Is Exhausted",
+        domain="[('playbook_id', '=', id)]",
+        tracking=True,
+        help="Set on a lead whose call after the last cadence step goes unanswered too.",
+    )
+    exhausted_lost_reason_id = fields.Many2one(
+        "crm.lost.reason",
+        string="Lost Reason When Cadence Is Exhausted",
+        tracking=True,
+    )
+    network_status_id = fields.Many2one(
+        "crm.outbound.status",
+        string="Network Sibling Status",
+        domain="[('playbook_id', '=', id)]",
+        help="Set on the other organisations of a network once one of them reaches a result.",
+    )
+
+    @api.depends("status_ids", "team_ids")
+    def _compute_counts(self):
+        for playbook in self:
+            playbook.status_count = len(playbook.status_ids)
+            playbook.team_count = len(playbook.team_ids)
+
+    @api.constrains("exhausted_status_id", "network_status_id")
+    def _check_own_statuses(self):
+        for playbook in self:
+            for status in playbook.exhausted_status_id | playbook.network_status_id:
+                status._check_in_playbook(playbook)
