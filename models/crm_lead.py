@@ -4,12 +4,9 @@ from odoo import api, fields, models
 class CrmLead(models.Model):
     _inherit = "crm.lead"
 
-    outbound_playbook_id = fields.Many2one(
-        related="team_id.outbound_playbook_id", store=True, index=True, string="Outbound Playbook"
-    )
+    outbound_playbook_id = fields.Many2one(related="team_id.outbound_playbook_id", store=True, index=True)
     outbound_status_id = fields.Many2one(
         "crm.outbound.status",
-        string="Outbound Status",
         index=True,
         tracking=True,
         copy=False,
@@ -30,7 +27,7 @@ class CrmLead(models.Model):
         tracking=True,
         domain="[('status_id', '=', outbound_status_id)]",
     )
-    outbound_comment = fields.Text("Outbound Comment", copy=False)
+    outbound_comment = fields.Text(copy=False)
 
     # ------------------------------------------------------------
     # ORM
@@ -74,6 +71,8 @@ class CrmLead(models.Model):
 
     def _outbound_clear_foreign_status(self, playbook):
         """Clear the status of the leads of ``self`` whose status is not of ``playbook``."""
-        foreign = self.filtered(lambda lead: lead.outbound_status_id and lead.outbound_status_id.playbook_id != playbook)
+        foreign = self.filtered(
+            lambda lead: lead.outbound_status_id and lead.outbound_status_id.playbook_id != playbook
+        )
         if foreign:
             foreign.write({"outbound_status_id": False, "outbound_comment_code_id": False})

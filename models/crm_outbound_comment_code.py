@@ -49,5 +49,9 @@ class CrmOutboundCommentCode(models.Model):
         for code in self:
             if code.override_delay and code.delay < 0:
                 raise ValidationError(
-                    _("Comment code %(code)s cannot call back in the past (%(delay)s).", code=code.name, delay=code.delay_display)
+                    _(
+                        "Comment code %(code)s cannot call back in the past (%(delay)s).",
+                        code=code.name,
+                        delay=code.delay_display,
+                    )
                 )

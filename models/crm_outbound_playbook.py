@@ -13,9 +13,7 @@ class CrmOutboundPlaybook(models.Model):
     name = fields.Char(required=True, translate=True, tracking=True)
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True, tracking=True)
-    company_id = fields.Many2one(
-        "res.company", index=True, help="Leave empty to share the playbook between companies."
-    )
+    company_id = fields.Many2one("res.company", index=True, help="Leave empty to share the playbook between companies.")
     description = fields.Text(translate=True)
     # Catalog
     status_ids = fields.One2many("crm.outbound.status", "playbook_id", string="Statuses")

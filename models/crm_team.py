@@ -6,7 +6,6 @@ class CrmTeam(models.Model):
 
     outbound_playbook_id = fields.Many2one(
         "crm.outbound.playbook",
-        string="Outbound Playbook",
         index=True,
         tracking=True,
         help="The calling method of this team. Leads of teams without a playbook are left "
@@ -16,8 +15,10 @@ class CrmTeam(models.Model):
     def write(self, vals):
         res = super().write(vals)
         if "outbound_playbook_id" in vals:
-            leads = self.env["crm.lead"].with_context(active_test=False).search(
-                [("team_id", "in", self.ids), ("outbound_status_id", "!=", False)]
+            leads = (
+                self.env["crm.lead"]
+                .with_context(active_test=False)
+                .search([("team_id", "in", self.ids), ("outbound_status_id", "!=", False)])
             )
             leads._outbound_clear_foreign_status(self.env["crm.outbound.playbook"].browse(vals["outbound_playbook_id"]))
         return res
