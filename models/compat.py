@@ -3,6 +3,8 @@
 Everything else in the addon is written once, against the API both versions share.
 """
 
+import threading
+
 from odoo import models, release
 
 ODOO_19 = release.version_info[0] >= 19
@@ -20,3 +22,23 @@ def add_unique_constraint(namespace, name, definition, message):
         namespace[f"_{name}"] = models.Constraint(definition, message)
     else:
         namespace.setdefault("_sql_constraints", []).append((name, definition, message))
+
+
+def commit_progress(env, processed, remaining):
+    """Commit a cron's batch and report its progress; return the seconds left to run.
+
+    Odoo 19 has ``ir.cron._commit_progress``; Odoo 18 reports with ``_notify_progress``
+    and leaves the commit to the caller. Tests run in one transaction: no commit there.
+    """
+    testing = getattr(threading.current_thread(), "testing", False)
+    cron = env["ir.cron"]
+    if ODOO_19:
+        if testing:
+            return float("inf")
+        return cron._commit_progress(processed, remaining=remaining)
+    progress = env["ir.cron.progress"].sudo().browse(env.context.get("ir_cron_progress_id"))
+    if progress:
+        cron._notify_progress(done=progress.done + processed, remaining=remaining)
+    if not testing:
+        env.cr.commit()  # pylint: disable=invalid-commit
+    return float("inf")

@@ -1,4 +1,16 @@
-from odoo import api, fields, models
+from collections import defaultdict
+import pytz
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, format_datetime
+
+from .compat import commit_progress
+
+# The keys ``outbound_log_call`` takes (DESIGN.md, public interface).
+LOG_CALL_KEYS = {"status_id", "comment_code_id", "note", "duration", "call_at", "agreed_at", "recording_url"}
+# Writing these can make a lead start or stop needing a task (DESIGN.md rule 1).
+TASK_TRIGGER_FIELDS = {"team_id", "active", "stage_id", "type"}
 
 
 class CrmLead(models.Model):
@@ -20,6 +32,7 @@ class CrmLead(models.Model):
         related="outbound_status_id.contact_level", store=True, string="Contact Level"
     )
     outbound_is_final = fields.Boolean(related="outbound_status_id.is_final", store=True, string="Final Status")
+    outbound_agreed_date_label = fields.Char(related="outbound_status_id.agreed_date_label")
     outbound_comment_code_id = fields.Many2one(
         "crm.outbound.comment.code",
         string="Comment Code",
@@ -28,6 +41,59 @@ class CrmLead(models.Model):
         domain="[('status_id', '=', outbound_status_id)]",
     )
     outbound_comment = fields.Text(copy=False)
+    outbound_agreed_at = fields.Datetime("Agreed Date", copy=False, help="The date agreed with the client.")
+    # Calls and their counters, kept up to date by outbound_log_call in grouped SQL.
+    outbound_call_ids = fields.One2many("crm.outbound.call", "lead_id", string="Calls")
+    outbound_attempt_count = fields.Integer("Call Attempts", readonly=True, copy=False)
+    outbound_attempts_date = fields.Date(
+        "Day of the Last Attempt", readonly=True, copy=False, help="In the operator's time zone."
+    )
+    outbound_attempts_day_count = fields.Integer("Attempts on That Day", readonly=True, copy=False)
+    outbound_attempts_today = fields.Integer(
+        "Attempts Today", compute="_compute_outbound_attempts_today", search="_search_outbound_attempts_today"
+    )
+    outbound_no_answer_count = fields.Integer(
+        "Unanswered in a Row", readonly=True, copy=False, help="The current streak of unanswered calls (Н1, Н2…)."
+    )
+    outbound_no_answer_label = fields.Char("No-Answer Streak", compute="_compute_outbound_no_answer_label")
+    outbound_touch_count = fields.Integer("Successful Touches", readonly=True, copy=False)
+    outbound_last_call_at = fields.Datetime("Last Call", readonly=True, copy=False, index=True)
+    outbound_next_call_at = fields.Datetime("Next Call", readonly=True, copy=False, index=True)
+
+    # ------------------------------------------------------------
+    # COMPUTE / SEARCH
+    # ------------------------------------------------------------
+
+    def _outbound_today(self):
+        return fields.Date.context_today(self)
+
+    @api.depends("outbound_attempts_date", "outbound_attempts_day_count")
+    @api.depends_context("tz")
+    def _compute_outbound_attempts_today(self):
+        today = self._outbound_today()
+        for lead in self:
+            lead.outbound_attempts_today = (
+                lead.outbound_attempts_day_count if lead.outbound_attempts_date == today else 0
+            )
+
+    def _search_outbound_attempts_today(self, operator, value):
+        if operator not in ("=", "!=", "<", "<=", ">", ">=") or not isinstance(value, int):
+            raise UserError(_("Attempts Today cannot be searched with %(operator)s %(value)s.", operator=operator, value=value))
+        today = self._outbound_today()
+        domain = ["&", ("outbound_attempts_date", "=", today), ("outbound_attempts_day_count", operator, value)]
+        # Leads not called today have 0 attempts today.
+        zero_matches = {
+            "=": 0 == value, "!=": 0 != value, "<": 0 < value, "<=": 0 <= value, ">": 0 > value, ">=": 0 >= value,
+        }[operator]
+        if zero_matches:
+            domain = ["|", "|", ("outbound_attempts_date", "=", False), ("outbound_attempts_date", "!=", today)] + domain
+        return domain
+
+    @api.depends("outbound_no_answer_count")
+    def _compute_outbound_no_answer_label(self):
+        for lead in self:
+            count = lead.outbound_no_answer_count
+            lead.outbound_no_answer_label = _("N%(count)s", count=count) if count else False
 
     # ------------------------------------------------------------
     # ORM
@@ -52,22 +118,412 @@ class CrmLead(models.Model):
             lead.outbound_status_id._check_in_playbook(lead.outbound_playbook_id)
             lead.outbound_comment_code_id._check_in_status(lead.outbound_status_id)
 
-    def write(self, vals):
-        # A status belongs to one playbook: leads moved to a team with another playbook
-        # (or none) leave their status behind instead of failing the consistency check.
-        if "team_id" in vals and "outbound_status_id" not in vals:
-            playbook = self.env["crm.team"].browse(vals["team_id"]).outbound_playbook_id
-            self._outbound_clear_foreign_status(playbook)
-        return super().write(vals)
-
     @api.onchange("outbound_status_id")
     def _onchange_outbound_status_id(self):
         if self.outbound_comment_code_id.status_id != self.outbound_status_id:
             self.outbound_comment_code_id = False
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        leads = super().create(vals_list)
+        if not self.env.context.get("crm_outbound_applying"):
+            with_status = leads.filtered("outbound_status_id")
+            for status, status_leads in with_status.grouped("outbound_status_id").items():
+                status_leads._outbound_apply_status(status, status_leads.outbound_comment_code_id[:1])
+            (leads - with_status)._outbound_ensure_task()
+        return leads
+
+    def write(self, vals):
+        if self.env.context.get("crm_outbound_applying"):
+            return super().write(vals)
+        # A status belongs to one playbook: leads moved to a team with another playbook
+        # (or none) leave their status behind instead of failing the consistency check.
+        if "team_id" in vals and "outbound_status_id" not in vals:
+            playbook = self.env["crm.team"].browse(vals["team_id"]).outbound_playbook_id
+            self._outbound_clear_foreign_status(playbook)
+        res = super().write(vals)
+        if "outbound_status_id" in vals:
+            status = self.env["crm.outbound.status"].browse(vals["outbound_status_id"])
+            code = self.env["crm.outbound.comment.code"].browse(vals.get("outbound_comment_code_id"))
+            self._outbound_apply_status(status, code, agreed_at=vals.get("outbound_agreed_at"))
+        elif TASK_TRIGGER_FIELDS & set(vals):
+            self._outbound_ensure_task()
+        if "user_id" in vals:
+            self._outbound_pending_tasks().write({"user_id": vals["user_id"] or self.env.uid})
+        return res
+
     # ------------------------------------------------------------
-    # BUSINESS
+    # ACTIONS
     # ------------------------------------------------------------
+
+    def action_outbound_calls(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("crm_outbound.crm_outbound_call_action")
+        action["domain"] = [("lead_id", "=", self.id)]
+        action["context"] = {"default_lead_id": self.id, "create": False}
+        return action
+
+    def action_outbound_log_call(self):
+        """Open the Log call dialog for these leads."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Log Call"),
+            "res_model": "crm.lead.log.call",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_lead_ids": self.ids},
+        }
+
+    # ------------------------------------------------------------
+    # BUSINESS: calls
+    # ------------------------------------------------------------
+
+    def outbound_log_call(self, vals):
+        """Log one call on each lead of ``self`` and apply its status (DESIGN.md).
+
+        :param dict vals: ``status_id`` (required), ``comment_code_id``, ``note``,
+            ``duration`` (seconds, default 0), ``call_at`` (UTC, default now),
+            ``agreed_at`` (the date the status asks for), ``recording_url``
+        :return: the ids of the new ``crm.outbound.call`` records
+        :raise UserError/ValidationError: on wrong input, before anything is written
+        """
+        if not self:
+            return []
+        call = self._outbound_check_call_vals(vals)
+        calls = self.env["crm.outbound.call"].create([self._prepare_call_vals(lead, call) for lead in self])
+        self._outbound_count_calls(calls)
+        self._outbound_apply_status(
+            call["status"], call["code"], comment=call["note"], agreed_at=call["agreed_at"], base_at=call["call_at"]
+        )
+        return calls.ids
+
+    def _outbound_check_call_vals(self, vals):
+        """Validate the values of ``outbound_log_call`` for every lead of ``self``;
+        return them parsed, with records for ids."""
+        if not isinstance(vals, dict):
+            raise UserError(_("outbound_log_call takes a dictionary of values, not %(value)r.", value=vals))
+        unknown = set(vals) - LOG_CALL_KEYS
+        if unknown:
+            raise UserError(
+                _(
+                    "outbound_log_call does not know the keys %(keys)s; it takes %(allowed)s.",
+                    keys=", ".join(sorted(unknown)),
+                    allowed=", ".join(sorted(LOG_CALL_KEYS)),
+                )
+            )
+        if not vals.get("status_id"):
+            raise UserError(_("A call needs its status (status_id)."))
+        status = self._outbound_browse_id("crm.outbound.status", "status_id", vals["status_id"])
+        code = self._outbound_browse_id("crm.outbound.comment.code", "comment_code_id", vals.get("comment_code_id"))
+        for lead in self:
+            if not lead.outbound_playbook_id:
+                raise UserError(
+                    _(
+                        "Lead %(lead)s is not in a sales team with an outbound playbook, so no call can be logged on it.",
+                        lead=lead.display_name,
+                    )
+                )
+            status._check_in_playbook(lead.outbound_playbook_id)
+        code._check_in_status(status)
+        note = (vals.get("note") or "").strip()
+        if (status.comment_required or code.comment_required) and not note:
+            raise UserError(
+                _(
+                    "Status %(status)s needs a comment: write it in the note.",
+                    status=code.name if code.comment_required else status.display_name,
+                )
+            )
+        duration = vals.get("duration") or 0
+        if not isinstance(duration, int) or isinstance(duration, bool) or duration < 0:
+            raise ValidationError(_("The duration of a call is a whole number of seconds ≥ 0, not %(value)r.", value=duration))
+        call_at = self._outbound_parse_datetime("call_at", vals.get("call_at")) or fields.Datetime.now()
+        agreed_at = self._outbound_parse_datetime("agreed_at", vals.get("agreed_at"))
+        if status.task_timing == "agreed" and not agreed_at and not code.override_delay:
+            raise UserError(
+                _(
+                    "Status %(status)s asks for a date (%(label)s): give it as agreed_at.",
+                    status=status.display_name,
+                    label=status.agreed_date_label,
+                )
+            )
+        return {
+            "status": status,
+            "code": code,
+            "note": note,
+            "duration": duration,
+            "call_at": call_at,
+            "agreed_at": agreed_at,
+            "recording_url": vals.get("recording_url") or False,
+        }
+
+    def _outbound_browse_id(self, model, key, value):
+        if not value:
+            return self.env[model]
+        record = self.env[model].browse(value).exists() if isinstance(value, int) and value > 0 else None
+        if not record:
+            raise UserError(_("%(key)s = %(value)r is not an existing %(model)s.", key=key, value=value, model=model))
+        return record
+
+    def _outbound_parse_datetime(self, key, value):
+        if not value:
+            return False
+        try:
+            return fields.Datetime.to_datetime(value)
+        except (ValueError, TypeError):
+            raise UserError(
+                _("%(key)s = %(value)r is not a date and time (UTC, 'YYYY-MM-DD HH:MM:SS').", key=key, value=value)
+            ) from None
+
+    @api.model
+    def _prepare_call_vals(self, lead, call):
+        status = call["status"]
+        return {
+            "lead_id": lead.id,
+            "partner_id": lead.partner_id.id,
+            "user_id": self.env.uid,
+            "team_id": lead.team_id.id,
+            "playbook_id": lead.outbound_playbook_id.id,
+            "company_id": (lead.company_id or self.env.company).id,
+            "call_at": call["call_at"],
+            "duration": call["duration"],
+            "answered": status.outcome != "no_answer",
+            "is_touch": call["duration"] > lead.outbound_playbook_id.touch_threshold,
+            "status_id": status.id,
+            "comment_code_id": call["code"].id,
+            "note": call["note"] or False,
+            "agreed_at": call["agreed_at"],
+            "recording_url": call["recording_url"],
+            "source": self.env.context.get("crm_outbound_call_source", "manual"),
+        }
+
+    def _outbound_count_calls(self, calls):
+        """Add ``calls`` to their leads' counters in one grouped UPDATE.
+
+        At most one call per lead: the streak and the day counter depend on the order."""
+        rows = []
+        for call in calls:
+            tz = pytz.timezone(call.user_id.tz or self.env.user.tz or "UTC")
+            local_day = pytz.utc.localize(call.call_at).astimezone(tz).date()
+            rows.append(SQL("(%s, %s, %s, %s::date, %s::timestamp)", call.lead_id.id, call.answered, call.is_touch,
+                            local_day, call.call_at))
+        counters = [
+            "outbound_attempt_count",
+            "outbound_touch_count",
+            "outbound_no_answer_count",
+            "outbound_attempts_date",
+            "outbound_attempts_day_count",
+            "outbound_last_call_at",
+        ]
+        self.flush_recordset(counters)
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crm_lead AS lead SET
+                    outbound_attempt_count = COALESCE(lead.outbound_attempt_count, 0) + 1,
+                    outbound_touch_count = COALESCE(lead.outbound_touch_count, 0) + c.touch::int,
+                    outbound_no_answer_count =
+                        CASE WHEN c.answered THEN 0 ELSE COALESCE(lead.outbound_no_answer_count, 0) + 1 END,
+                    outbound_attempts_day_count = CASE WHEN lead.outbound_attempts_date = c.day
+                        THEN COALESCE(lead.outbound_attempts_day_count, 0) + 1 ELSE 1 END,
+                    outbound_attempts_date = GREATEST(lead.outbound_attempts_date, c.day),
+                    outbound_last_call_at = GREATEST(lead.outbound_last_call_at, c.call_at)
+                FROM (VALUES %s) AS c(lead_id, answered, touch, day, call_at)
+                WHERE lead.id = c.lead_id
+                """,
+                SQL(", ").join(rows),
+            )
+        )
+        self.invalidate_recordset(counters)
+
+    # ------------------------------------------------------------
+    # BUSINESS: statuses and the next call
+    # ------------------------------------------------------------
+
+    def _outbound_apply_status(self, status, code=None, comment=None, agreed_at=None, base_at=None):
+        """Give ``status`` to the leads of ``self``: the redial cadence, won or lost,
+        and the one pending task its rule asks for (DESIGN.md rules 1 and 2)."""
+        code = code or self.env["crm.outbound.comment.code"]
+        base_at = base_at or fields.Datetime.now()
+        leads = self.with_context(crm_outbound_applying=True)
+        vals = {"outbound_status_id": status.id, "outbound_comment_code_id": code.id}
+        if comment is not None:
+            vals["outbound_comment"] = comment or False
+        if agreed_at:
+            vals["outbound_agreed_at"] = agreed_at
+        leads.write(vals)
+        exhausted = leads._outbound_exhausted() if status.task_timing == "cadence" else leads.browse()
+        if exhausted:
+            exhausted._outbound_apply_exhausted_outcome()
+        leads -= exhausted
+        if status.lead_action == "won":
+            leads.filtered(lambda lead: not lead.stage_id.is_won).action_set_won()
+        elif status.lead_action == "lost":
+            leads.filtered("active").action_set_lost(lost_reason_id=status.lost_reason_id.id)
+        next_at_by_lead = {
+            lead: lead._outbound_next_call_at(status, code, base_at, agreed_at or lead.outbound_agreed_at)
+            for lead in leads
+        }
+        leads._outbound_replace_task(next_at_by_lead, feedback=comment or status.display_name)
+
+    def _outbound_exhausted(self):
+        """The leads whose unanswered streak went past the last cadence step."""
+        return self.filtered(
+            lambda lead: lead.outbound_no_answer_count > len(lead.outbound_playbook_id.cadence_step_ids)
+        )
+
+    def _outbound_apply_exhausted_outcome(self):
+        for playbook, leads in self.grouped("outbound_playbook_id").items():
+            status = playbook.exhausted_status_id
+            if status:
+                leads.write({"outbound_status_id": status.id, "outbound_comment_code_id": False})
+            leads.filtered("active").action_set_lost(lost_reason_id=playbook.exhausted_lost_reason_id.id)
+            leads._outbound_replace_task(dict.fromkeys(leads, False), feedback=_("Cadence exhausted"))
+
+    def _outbound_next_call_at(self, status, code, base_at, agreed_at=None):
+        """When the lead's next call is due after getting ``status`` at ``base_at``,
+        moved into the working hours of its team; False when no task is due."""
+        self.ensure_one()
+        if status.is_final or not self.active:
+            return False
+        if code.override_delay:
+            due = base_at + code._get_delay()
+        elif status.task_timing == "cadence":
+            steps = self.outbound_playbook_id.cadence_step_ids
+            streak = max(self.outbound_no_answer_count, 1)
+            due = base_at + steps[streak - 1]._get_delay() if len(steps) >= streak else base_at
+        elif status.task_timing == "agreed":
+            due = (agreed_at + status._get_delay()) if agreed_at else base_at
+        elif status.task_timing == "delay":
+            due = base_at + status._get_delay()
+        else:
+            due = base_at
+        return self.team_id._outbound_next_working_time(due)
+
+    # ------------------------------------------------------------
+    # BUSINESS: exactly one pending task (DESIGN.md rule 1)
+    # ------------------------------------------------------------
+
+    def _outbound_governed(self):
+        """The leads of ``self`` that must have exactly one pending task: open leads of
+        a playbook team that are not in a final status."""
+        return self.filtered(
+            lambda lead: lead.outbound_playbook_id
+            and lead.active
+            and not lead.outbound_is_final
+            and not lead.stage_id.is_won
+        )
+
+    def _outbound_pending_tasks(self):
+        return self.env["mail.activity"].search([("res_model", "=", self._name), ("res_id", "in", self.ids)])
+
+    def _outbound_replace_task(self, next_at_by_lead, feedback=None):
+        """Close the pending tasks of ``self`` and schedule the one each lead needs,
+        due at ``next_at_by_lead[lead]``."""
+        pending = self._outbound_pending_tasks()
+        if pending:
+            pending.with_context(crm_outbound_applying=True)._action_done(feedback=feedback)
+        lead_ids_by_next_at = defaultdict(list)
+        for lead in self:
+            lead_ids_by_next_at[next_at_by_lead.get(lead) or False].append(lead.id)
+        for next_at, lead_ids in lead_ids_by_next_at.items():
+            self.browse(lead_ids).with_context(crm_outbound_applying=True).write({"outbound_next_call_at": next_at})
+        self._outbound_governed()._outbound_schedule_task()
+
+    def _outbound_schedule_task(self):
+        """Schedule the task of each lead's status, due at its next call time."""
+        now = fields.Datetime.now()
+        groups = defaultdict(list)
+        for lead in self:
+            status = lead.outbound_status_id
+            activity_type = status.activity_type_id or self.env.ref(
+                "crm_outbound.mail_activity_type_redial", raise_if_not_found=False
+            )
+            due = lead.outbound_next_call_at or now
+            user = lead.user_id or self.env.user
+            tz = pytz.timezone(user.tz or "UTC")
+            summary = _(
+                "%(task)s at %(time)s",
+                task=activity_type.name if activity_type else _("Call"),
+                time=format_datetime(lead.env, due, tz=user.tz or "UTC", dt_format="short"),
+            )
+            deadline = pytz.utc.localize(due).astimezone(tz).date()
+            groups[activity_type, deadline, user, summary].append(lead.id)
+        for (activity_type, deadline, user, summary), lead_ids in groups.items():
+            self.browse(lead_ids).with_context(crm_outbound_applying=True).activity_schedule(
+                activity_type_id=activity_type.id,
+                date_deadline=deadline,
+                summary=summary,
+                user_id=user.id,
+            )
+
+    def _outbound_ensure_task(self):
+        """Repair rule 1 on ``self``: schedule the task of the governed leads that have
+        none, keep only the earliest of those that have several."""
+        governed = self._outbound_governed()
+        if not governed:
+            return
+        pending = governed._outbound_pending_tasks().sorted(lambda a: (a.date_deadline, a.id))
+        by_lead = pending.grouped("res_id")
+        missing = governed.filtered(lambda lead: lead.id not in by_lead)
+        extra = self.env["mail.activity"].concat(*(tasks[1:] for tasks in by_lead.values()))
+        if extra:
+            extra.with_context(crm_outbound_applying=True)._action_done(
+                feedback=_("Closed: a lead keeps exactly one pending task.")
+            )
+        if missing:
+            # A task closed without a call: the status's follow-up starts again from now.
+            now = fields.Datetime.now()
+            overdue = missing.filtered(lambda lead: not lead.outbound_next_call_at or lead.outbound_next_call_at < now)
+            overdue._outbound_replace_task(
+                {
+                    lead: lead._outbound_next_call_at(lead.outbound_status_id, lead.outbound_comment_code_id, now)
+                    for lead in overdue
+                }
+            )
+            (missing - overdue)._outbound_schedule_task()
+
+    @api.model
+    def _outbound_broken_task_query(self, after_id, limit):
+        """Governed leads with no pending task or several, locked for this worker."""
+        return SQL(
+            """
+            SELECT lead.id
+              FROM crm_lead AS lead
+         LEFT JOIN crm_stage AS stage ON stage.id = lead.stage_id
+             WHERE lead.outbound_playbook_id IS NOT NULL
+               AND lead.id > %s
+               AND lead.active
+               AND lead.outbound_is_final IS NOT TRUE
+               AND stage.is_won IS NOT TRUE
+               AND (SELECT count(*) FROM mail_activity AS activity
+                     WHERE activity.res_model = 'crm.lead' AND activity.res_id = lead.id
+                       AND activity.active) != 1
+          ORDER BY lead.id
+             LIMIT %s
+               FOR UPDATE OF lead SKIP LOCKED
+            """,
+            after_id,
+            limit,
+        )
+
+    @api.model
+    def _cron_outbound_enforce_task(self, batch_size=500):
+        """Repair rule 1 where other code broke it, in batches that lock their leads
+        (so that two workers never repair the same lead) and commit their progress."""
+        self.env["mail.activity"].flush_model(["active", "res_model", "res_id"])
+        self.flush_model(["outbound_playbook_id", "active", "outbound_is_final", "stage_id"])
+        after_id = 0
+        while True:
+            self.env.cr.execute(self._outbound_broken_task_query(after_id, batch_size))
+            lead_ids = [row[0] for row in self.env.cr.fetchall()]
+            if not lead_ids:
+                break
+            after_id = lead_ids[-1]
+            self.browse(lead_ids)._outbound_ensure_task()
+            self.env.flush_all()
+            time_left = commit_progress(self.env, len(lead_ids), remaining=0 if len(lead_ids) < batch_size else 1)
+            if len(lead_ids) < batch_size or time_left <= 0:
+                break
 
     def _outbound_clear_foreign_status(self, playbook):
         """Clear the status of the leads of ``self`` whose status is not of ``playbook``."""
@@ -75,4 +531,6 @@ class CrmLead(models.Model):
             lambda lead: lead.outbound_status_id and lead.outbound_status_id.playbook_id != playbook
         )
         if foreign:
-            foreign.write({"outbound_status_id": False, "outbound_comment_code_id": False})
+            foreign.with_context(crm_outbound_applying=True).write(
+                {"outbound_status_id": False, "outbound_comment_code_id": False}
+            )

@@ -1,3 +1,7 @@
+from datetime import timedelta
+
+import pytz
+
 from odoo import fields, models
 
 
@@ -11,6 +15,12 @@ class CrmTeam(models.Model):
         help="The calling method of this team. Leads of teams without a playbook are left "
         "alone by every outbound rule.",
     )
+    outbound_calendar_id = fields.Many2one(
+        "resource.calendar",
+        string="Calling Hours",
+        help="When set, a next call due outside these working hours moves to the next "
+        "working time, in the calendar's time zone.",
+    )
 
     def write(self, vals):
         res = super().write(vals)
@@ -22,3 +32,17 @@ class CrmTeam(models.Model):
             )
             leads._outbound_clear_foreign_status(self.env["crm.outbound.playbook"].browse(vals["outbound_playbook_id"]))
         return res
+
+    def _outbound_next_working_time(self, due):
+        """``due`` (naive UTC) if it falls in the team's calling hours, else the start
+        of the next working interval; ``due`` unchanged when the team has no calendar."""
+        calendar = self.outbound_calendar_id
+        if not due or not calendar:
+            return due
+        start = pytz.utc.localize(due)
+        # Holidays and long weekends: look a month ahead, in the calendar's time zone.
+        intervals = calendar._work_intervals_batch(start, start + timedelta(days=31), tz=pytz.timezone(calendar.tz))
+        for interval_start, interval_stop, _record in intervals[False]:
+            if interval_stop > start:
+                return max(interval_start, start).astimezone(pytz.utc).replace(tzinfo=None)
+        return due

@@ -1,0 +1,148 @@
+from freezegun import freeze_time
+
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import tagged
+
+from .common import OutboundCase, dt
+
+
+@tagged("post_install", "-at_install")
+class TestOutboundLogCall(OutboundCase):
+    def log(self, leads, **vals):
+        return leads.with_user(self.salesman).outbound_log_call(vals)
+
+    @freeze_time("2026-03-02 09:00:00")
+    def test_unanswered_calls_follow_the_cadence_then_exhaust(self):
+        lead = self._new_leads()
+        self.assertOneTask(lead, self.type_redial)  # a new lead of a playbook team has its first call task
+
+        [call_id] = self.log(lead, status_id=self.st_no_answer.id)
+        call = self.env["crm.outbound.call"].browse(call_id)
+        self.assertEqual((call.lead_id, call.user_id, call.team_id, call.answered), (lead, self.salesman, self.team, False))
+        self.assertEqual(lead.outbound_no_answer_count, 1)
+        self.assertEqual(lead.outbound_no_answer_label, "N1")
+        self.assertEqual(lead.outbound_attempt_count, 1)
+        self.assertEqual(lead.outbound_attempts_today, 1)
+        self.assertEqual(lead.outbound_next_call_at, dt("2026-03-02 10:00:00"))
+        task = self.assertOneTask(lead, self.type_redial)
+        self.assertIn("01:00 PM", task.summary, "the summary carries the exact due time, in the salesperson's zone")
+
+        self.log(lead, status_id=self.st_no_answer.id, call_at="2026-03-02 10:05:00")
+        self.assertEqual(lead.outbound_no_answer_count, 2)
+        self.assertEqual(lead.outbound_next_call_at, dt("2026-03-02 13:05:00"))
+        self.assertOneTask(lead, self.type_redial)
+
+        self.log(lead, status_id=self.st_no_answer.id, call_at="2026-03-02 13:10:00")
+        self.assertEqual(lead.outbound_no_answer_count, 3)
+        self.assertEqual(lead.outbound_status_id, self.st_refused, "the exhausted outcome's status")
+        self.assertFalse(lead.active)
+        self.assertEqual(lead.lost_reason_id, self.lost_not_reached)
+        self.assertFalse(lead.outbound_next_call_at)
+        self.assertNoTask(lead)
+        self.assertEqual(lead.outbound_attempt_count, 3)
+
+    @freeze_time("2026-03-02 09:00:00")
+    def test_answered_call_resets_the_streak(self):
+        lead = self._new_leads()
+        self.log(lead, status_id=self.st_no_answer.id)
+        self.log(lead, status_id=self.st_no_answer.id)
+        self.assertEqual(lead.outbound_no_answer_count, 2)
+        self.log(lead, status_id=self.st_interest.id, duration=95)
+        self.assertEqual(lead.outbound_no_answer_count, 0)
+        self.assertEqual(lead.outbound_touch_count, 1)
+        self.assertEqual(lead.outbound_next_call_at, dt("2026-03-03 09:00:00"))
+        self.assertOneTask(lead, self.type_sell)
+        self.log(lead, status_id=self.st_no_answer.id)
+        self.assertEqual(lead.outbound_no_answer_count, 1)
+        self.assertEqual(lead.outbound_next_call_at, dt("2026-03-02 10:00:00"), "the cadence starts again at step 1")
+
+    @freeze_time("2026-03-02 09:00:00")
+    def test_short_call_is_not_a_touch(self):
+        lead = self._new_leads()
+        self.log(lead, status_id=self.st_interest.id, duration=30)
+        self.assertEqual(lead.outbound_touch_count, 0, "the threshold is 'longer than 30 s'")
+        self.log(lead, status_id=self.st_interest.id, duration=31)
+        self.assertEqual(lead.outbound_touch_count, 1)
+
+    @freeze_time("2026-03-02 09:00:00")
+    def test_agreed_date_and_comment_code_overrides(self):
+        lead = self._new_leads()
+        self.log(lead, status_id=self.st_callback.id, agreed_at="2026-03-05 12:00:00")
+        self.assertEqual(lead.outbound_next_call_at, dt("2026-03-05 12:00:00"))
+        self.assertOneTask(lead, self.type_callback)
+        self.log(lead, status_id=self.st_callback.id, comment_code_id=self.code_present.id)
+        self.assertEqual(lead.outbound_next_call_at, dt("2026-04-02 09:00:00"), "Present: call back in a month")
+        self.log(lead, status_id=self.st_callback.id, comment_code_id=self.code_hangs_up.id)
+        self.assertEqual(lead.outbound_next_call_at, dt("2026-03-02 09:00:00"), "Hangs up: call back at once")
+        self.assertOneTask(lead, self.type_callback)
+        self.assertEqual(lead.outbound_comment_code_id, self.code_hangs_up)
+
+    def test_final_status_marks_lost_and_leaves_no_task(self):
+        lead = self._new_leads()
+        self.log(lead, status_id=self.st_refused.id, note="Works with a competitor")
+        self.assertFalse(lead.active)
+        self.assertEqual(lead.lost_reason_id, self.lost_refused)
+        self.assertEqual(lead.outbound_comment, "Works with a competitor")
+        self.assertNoTask(lead)
+
+    def test_wrong_input_is_refused_and_nothing_is_written(self):
+        lead = self._new_leads()
+        other_playbook = self.env["crm.outbound.playbook"].create({"name": "Other"})
+        foreign = self.env["crm.outbound.status"].create(
+            {"playbook_id": other_playbook.id, "code": "x", "name": "Foreign", "task_timing": "none"}
+        )
+        cases = [
+            ({}, UserError, "needs its status"),
+            ({"status_id": foreign.id}, UserError, "Foreign"),
+            ({"status_id": self.st_interest.id, "comment_code_id": self.code_present.id}, UserError, "Present"),
+            ({"status_id": self.st_refused.id}, UserError, "needs a comment"),
+            ({"status_id": self.st_callback.id, "comment_code_id": self.code_other.id}, UserError, "Other"),
+            ({"status_id": self.st_callback.id}, UserError, "Callback at"),
+            ({"status_id": self.st_interest.id, "duration": -5}, ValidationError, "-5"),
+            ({"status_id": self.st_interest.id, "call_at": "yesterday"}, UserError, "yesterday"),
+            ({"status_id": self.st_interest.id, "colour": "red"}, UserError, "colour"),
+            ({"status_id": 999999}, UserError, "999999"),
+        ]
+        for vals, error, text in cases:
+            with self.subTest(vals=vals), self.assertRaises(error) as caught:
+                self.log(lead, **vals)
+            self.assertIn(text, str(caught.exception))
+        self.assertFalse(lead.outbound_call_ids)
+        self.assertEqual(lead.outbound_attempt_count, 0)
+        self.assertFalse(lead.outbound_status_id)
+        plain = self.env["crm.lead"].create({"name": "No playbook", "team_id": self.plain_team.id})
+        with self.assertRaisesRegex(UserError, "No playbook"):
+            self.log(plain, status_id=self.st_interest.id)
+
+    @freeze_time("2026-03-02 09:00:00")
+    def test_log_on_many_leads_at_once(self):
+        leads = self._new_leads(50)
+        call_ids = self.log(leads, status_id=self.st_no_answer.id)
+        self.assertEqual(len(call_ids), 50)
+        self.assertEqual(set(leads.mapped("outbound_no_answer_count")), {1})
+        self.assertEqual(set(leads.mapped("outbound_next_call_at")), {dt("2026-03-02 10:00:00")})
+        for lead in leads:
+            self.assertOneTask(lead, self.type_redial)
+
+    def test_query_count_of_logging(self):
+        lead = self._new_leads()
+        leads = self._new_leads(50)
+        self.env.invalidate_all()
+        with self.assertQueryCount(__system__=90):
+            self.log(lead, status_id=self.st_interest.id)
+        self.env.invalidate_all()
+        with self.assertQueryCount(__system__=400):
+            self.log(leads, status_id=self.st_interest.id)
+
+    def test_attempts_today_is_searchable(self):
+        with freeze_time("2026-03-02 09:00:00"):
+            called, not_called = self._new_leads(2)
+            self.log(called, status_id=self.st_no_answer.id)
+            self.log(called, status_id=self.st_no_answer.id)
+            Lead = self.env["crm.lead"].with_user(self.salesman)
+            self.assertEqual(Lead.search([("id", "in", (called | not_called).ids), ("outbound_attempts_today", "<", 2)]), not_called)
+            self.assertEqual(Lead.search([("id", "in", (called | not_called).ids), ("outbound_attempts_today", ">=", 2)]), called)
+        with freeze_time("2026-03-03 09:00:00"):
+            called.invalidate_recordset()
+            self.assertEqual(called.outbound_attempts_today, 0, "a new day starts at zero")
+            self.assertEqual(called.outbound_attempt_count, 2)

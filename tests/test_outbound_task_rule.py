@@ -1,0 +1,87 @@
+from freezegun import freeze_time
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import OutboundCase, dt
+
+
+@tagged("post_install", "-at_install")
+class TestOutboundTaskRule(OutboundCase):
+    """DESIGN.md rule 1: exactly one pending task after every user action."""
+
+    def test_new_and_imported_leads_get_one_task(self):
+        lead = self._new_leads()
+        self.assertOneTask(lead, self.type_redial)
+        plain = self.env["crm.lead"].create({"name": "Elsewhere", "team_id": self.plain_team.id})
+        self.assertNoTask(plain)
+        imported = self.env["crm.lead"].load(
+            ["name", "team_id/.id", "phone"], [["Imported lead", str(self.team.id), "+74950000099"]]
+        )
+        self.assertFalse(imported["messages"], imported["messages"])
+        self.assertOneTask(self.env["crm.lead"].browse(imported["ids"]), self.type_redial)
+
+    def test_setting_status_replaces_the_task(self):
+        lead = self._new_leads()
+        lead.with_user(self.salesman).outbound_status_id = self.st_interest
+        self.assertOneTask(lead, self.type_sell)
+        lead.with_user(self.salesman).outbound_status_id = self.st_no_answer
+        self.assertOneTask(lead, self.type_redial)
+
+    def test_second_activity_is_refused(self):
+        lead = self._new_leads()
+        task = self.assertOneTask(lead)
+        with self.assertRaises(UserError) as caught:
+            lead.with_user(self.salesman).activity_schedule("mail.mail_activity_data_todo", summary="Another one")
+        self.assertIn(lead.name, str(caught.exception))
+        self.assertIn(task.summary, str(caught.exception))
+        self.assertIn("Move that task", str(caught.exception))
+        plain = self.env["crm.lead"].create({"name": "Elsewhere", "team_id": self.plain_team.id})
+        plain.activity_schedule("mail.mail_activity_data_todo")
+        plain.activity_schedule("mail.mail_activity_data_todo")
+        self.assertEqual(len(self.pending(plain)), 2, "teams without a playbook are left alone")
+
+    @freeze_time("2026-03-02 09:00:00")
+    def test_task_done_or_deleted_is_rescheduled(self):
+        lead = self._new_leads()
+        lead.with_user(self.salesman).outbound_log_call({"status_id": self.st_interest.id})
+        task = self.assertOneTask(lead, self.type_sell)
+        with freeze_time("2026-03-03 10:00:00"):
+            task.with_user(self.salesman).action_feedback(feedback="Done without a call")
+            self.assertEqual(lead.outbound_next_call_at, dt("2026-03-04 10:00:00"), "the follow-up starts again")
+        task = self.assertOneTask(lead, self.type_sell)
+        task.with_user(self.salesman).unlink()
+        self.assertOneTask(lead, self.type_sell)
+
+    def test_salesperson_change_moves_the_task(self):
+        lead = self._new_leads()
+        other = self.manager
+        lead.user_id = other
+        self.assertEqual(self.assertOneTask(lead).user_id, other)
+
+    def test_reopened_lead_and_team_change(self):
+        lead = self._new_leads()
+        lead.with_user(self.salesman).outbound_log_call({"status_id": self.st_refused.id, "note": "No budget"})
+        self.assertNoTask(lead)
+        lead.action_unarchive()
+        lead.outbound_status_id = self.st_no_answer
+        self.assertOneTask(lead, self.type_redial)
+
+        moved = self.env["crm.lead"].create({"name": "Moving", "team_id": self.plain_team.id})
+        self.assertNoTask(moved)
+        moved.team_id = self.team
+        self.assertOneTask(moved, self.type_redial)
+
+    def test_enforce_cron_repairs_none_and_several(self):
+        none, several, fine = self._new_leads(3)
+        self.pending(none).with_context(crm_outbound_applying=True).unlink()
+        several.with_context(crm_outbound_applying=True).activity_schedule(
+            "mail.mail_activity_data_todo", summary="Left by other code"
+        )
+        self.assertNoTask(none)
+        self.assertEqual(len(self.pending(several)), 2)
+        fine_task = self.pending(fine)
+        self.env["crm.lead"]._cron_outbound_enforce_task(batch_size=2)
+        self.assertOneTask(none, self.type_redial)
+        self.assertOneTask(several)
+        self.assertEqual(self.pending(fine), fine_task)

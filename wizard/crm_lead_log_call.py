@@ -1,0 +1,59 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+
+class CrmLeadLogCall(models.TransientModel):
+    """The Log call dialog: collects one call's outcome and logs it on the leads."""
+
+    _name = "crm.lead.log.call"
+    _description = "Log an Outbound Call"
+
+    lead_ids = fields.Many2many("crm.lead", string="Leads", required=True)
+    playbook_id = fields.Many2one("crm.outbound.playbook", compute="_compute_playbook_id")
+    status_id = fields.Many2one(
+        "crm.outbound.status", string="Status", required=True, domain="[('playbook_id', '=', playbook_id)]"
+    )
+    comment_code_id = fields.Many2one(
+        "crm.outbound.comment.code", string="Comment Code", domain="[('status_id', '=', status_id)]"
+    )
+    has_comment_codes = fields.Boolean(compute="_compute_status_rules")
+    comment_required = fields.Boolean(compute="_compute_status_rules")
+    agreed_date_label = fields.Char(compute="_compute_status_rules")
+    note = fields.Text()
+    duration = fields.Integer("Duration (s)")
+    agreed_at = fields.Datetime("Agreed Date")
+
+    @api.depends("lead_ids")
+    def _compute_playbook_id(self):
+        for wizard in self:
+            wizard.playbook_id = wizard.lead_ids.outbound_playbook_id[:1]
+
+    @api.depends("status_id", "comment_code_id")
+    def _compute_status_rules(self):
+        for wizard in self:
+            status, code = wizard.status_id, wizard.comment_code_id
+            wizard.has_comment_codes = bool(status.comment_code_ids)
+            wizard.comment_required = status.comment_required or code.comment_required
+            wizard.agreed_date_label = (
+                status.agreed_date_label if status.task_timing == "agreed" and not code.override_delay else False
+            )
+
+    @api.onchange("status_id")
+    def _onchange_status_id(self):
+        if self.comment_code_id.status_id != self.status_id:
+            self.comment_code_id = False
+
+    def action_log_call(self):
+        self.ensure_one()
+        if len(self.lead_ids.outbound_playbook_id) > 1:
+            raise UserError(_("These leads follow different playbooks: log their calls one playbook at a time."))
+        self.lead_ids.outbound_log_call(
+            {
+                "status_id": self.status_id.id,
+                "comment_code_id": self.comment_code_id.id,
+                "note": self.note,
+                "duration": self.duration,
+                "agreed_at": self.agreed_at,
+            }
+        )
+        return {"type": "ir.actions.act_window_close"}
