@@ -42,3 +42,16 @@ def commit_progress(env, processed, remaining):
     if not testing:
         env.cr.commit()  # pylint: disable=invalid-commit
     return float("inf")
+
+
+def equality_search_values(operator, value):
+    """The values an equality search asks for, as ``(positive, values)``.
+
+    Odoo 19 hands search methods ``in``/``not in`` with a collection where Odoo 18
+    hands them ``=``/``!=`` with one value. ``None`` for any other operator.
+    """
+    if operator in ("=", "!="):
+        return operator == "=", {value}
+    if operator in ("in", "not in"):
+        return operator == "in", set(value)
+    return None

@@ -1,11 +1,13 @@
 from collections import defaultdict
+
 import pytz
+from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, format_datetime
 
-from .compat import commit_progress
+from .compat import commit_progress, equality_search_values
 
 # The keys ``outbound_log_call`` takes (DESIGN.md, public interface).
 LOG_CALL_KEYS = {"status_id", "comment_code_id", "note", "duration", "call_at", "agreed_at", "recording_url"}
@@ -59,6 +61,13 @@ class CrmLead(models.Model):
     outbound_touch_count = fields.Integer("Successful Touches", readonly=True, copy=False)
     outbound_last_call_at = fields.Datetime("Last Call", readonly=True, copy=False, index=True)
     outbound_next_call_at = fields.Datetime("Next Call", readonly=True, copy=False, index=True)
+    outbound_call_due = fields.Boolean(
+        "Due Now", compute="_compute_outbound_call_due", search="_search_outbound_call_due"
+    )
+    # The due time the redial queue cron last told the operator / the team leader about,
+    # so that each due time is announced once and a new one re-arms the announcement.
+    outbound_due_notified_at = fields.Datetime(readonly=True, copy=False)
+    outbound_overdue_reported_at = fields.Datetime(readonly=True, copy=False)
 
     # ------------------------------------------------------------
     # COMPUTE / SEARCH
@@ -77,17 +86,45 @@ class CrmLead(models.Model):
             )
 
     def _search_outbound_attempts_today(self, operator, value):
-        if operator not in ("=", "!=", "<", "<=", ">", ">=") or not isinstance(value, int):
-            raise UserError(_("Attempts Today cannot be searched with %(operator)s %(value)s.", operator=operator, value=value))
         today = self._outbound_today()
+        equality = equality_search_values(operator, value)
+        if equality:
+            positive, values = equality
+            operator, value = ("in" if positive else "not in"), list(values)
+            zero_matches = (0 in values) == positive
+        elif operator in ("<", "<=", ">", ">=") and isinstance(value, int):
+            zero_matches = {"<": 0 < value, "<=": 0 <= value, ">": 0 > value, ">=": 0 >= value}[operator]
+        else:
+            raise UserError(
+                _("Attempts Today cannot be searched with %(operator)s %(value)s.", operator=operator, value=value)
+            )
         domain = ["&", ("outbound_attempts_date", "=", today), ("outbound_attempts_day_count", operator, value)]
-        # Leads not called today have 0 attempts today.
-        zero_matches = {
-            "=": 0 == value, "!=": 0 != value, "<": 0 < value, "<=": 0 <= value, ">": 0 > value, ">=": 0 >= value,
-        }[operator]
         if zero_matches:
-            domain = ["|", "|", ("outbound_attempts_date", "=", False), ("outbound_attempts_date", "!=", today)] + domain
+            # Leads not called today have 0 attempts today.
+            not_today = ["|", ("outbound_attempts_date", "=", False), ("outbound_attempts_date", "!=", today)]
+            domain = ["|", *not_today, *domain]
         return domain
+
+    @api.depends("outbound_next_call_at")
+    def _compute_outbound_call_due(self):
+        now = fields.Datetime.now()
+        for lead in self:
+            lead.outbound_call_due = bool(lead.outbound_next_call_at and lead.outbound_next_call_at <= now)
+
+    def _search_outbound_call_due(self, operator, value):
+        equality = equality_search_values(operator, value)
+        if not equality:
+            raise UserError(
+                _("Due Now cannot be searched with %(operator)s %(value)s.", operator=operator, value=value)
+            )
+        positive, values = equality
+        wanted = {bool(v) for v in values} if positive else {True, False} - {bool(v) for v in values}
+        due = [("outbound_next_call_at", "<=", fields.Datetime.now())]
+        if wanted == {True}:
+            return due
+        if wanted == {False}:
+            return ["!", *due]
+        return [] if wanted else [("id", "=", False)]
 
     @api.depends("outbound_no_answer_count")
     def _compute_outbound_no_answer_label(self):
@@ -219,7 +256,7 @@ class CrmLead(models.Model):
             if not lead.outbound_playbook_id:
                 raise UserError(
                     _(
-                        "Lead %(lead)s is not in a sales team with an outbound playbook, so no call can be logged on it.",
+                        "Lead %(lead)s is not in a sales team with an outbound playbook: no call can be logged on it.",
                         lead=lead.display_name,
                     )
                 )
@@ -235,7 +272,9 @@ class CrmLead(models.Model):
             )
         duration = vals.get("duration") or 0
         if not isinstance(duration, int) or isinstance(duration, bool) or duration < 0:
-            raise ValidationError(_("The duration of a call is a whole number of seconds ≥ 0, not %(value)r.", value=duration))
+            raise ValidationError(
+                _("The duration of a call is a whole number of seconds ≥ 0, not %(value)r.", value=duration)
+            )
         call_at = self._outbound_parse_datetime("call_at", vals.get("call_at")) or fields.Datetime.now()
         agreed_at = self._outbound_parse_datetime("agreed_at", vals.get("agreed_at"))
         if status.task_timing == "agreed" and not agreed_at and not code.override_delay:
@@ -304,8 +343,16 @@ class CrmLead(models.Model):
         for call in calls:
             tz = pytz.timezone(call.user_id.tz or self.env.user.tz or "UTC")
             local_day = pytz.utc.localize(call.call_at).astimezone(tz).date()
-            rows.append(SQL("(%s, %s, %s, %s::date, %s::timestamp)", call.lead_id.id, call.answered, call.is_touch,
-                            local_day, call.call_at))
+            rows.append(
+                SQL(
+                    "(%s, %s, %s, %s::date, %s::timestamp)",
+                    call.lead_id.id,
+                    call.answered,
+                    call.is_touch,
+                    local_day,
+                    call.call_at,
+                )
+            )
         counters = [
             "outbound_attempt_count",
             "outbound_touch_count",
@@ -407,10 +454,9 @@ class CrmLead(models.Model):
         """The leads of ``self`` that must have exactly one pending task: open leads of
         a playbook team that are not in a final status."""
         return self.filtered(
-            lambda lead: lead.outbound_playbook_id
-            and lead.active
-            and not lead.outbound_is_final
-            and not lead.stage_id.is_won
+            lambda lead: (
+                lead.outbound_playbook_id and lead.active and not lead.outbound_is_final and not lead.stage_id.is_won
+            )
         )
 
     def _outbound_pending_tasks(self):
@@ -508,22 +554,147 @@ class CrmLead(models.Model):
 
     @api.model
     def _cron_outbound_enforce_task(self, batch_size=500):
-        """Repair rule 1 where other code broke it, in batches that lock their leads
-        (so that two workers never repair the same lead) and commit their progress."""
+        """Repair rule 1 where other code broke it."""
         self.env["mail.activity"].flush_model(["active", "res_model", "res_id"])
         self.flush_model(["outbound_playbook_id", "active", "outbound_is_final", "stage_id"])
+
+        def repair(rows):
+            self.browse([row[0] for row in rows])._outbound_ensure_task()
+
+        self._outbound_run_in_batches(self._outbound_broken_task_query, repair, batch_size)
+
+    @api.model
+    def _outbound_run_in_batches(self, query, process, batch_size):
+        """Run a cron over the rows ``query(after_id, limit)`` selects, in batches.
+
+        The query locks its leads ``FOR UPDATE SKIP LOCKED``, so that two workers
+        running the same cron never process the same lead; each batch is committed with
+        the cron's progress, so that a crash or the cron's time limit loses one batch
+        at most. Rows start with the lead id, in ascending order."""
         after_id = 0
         while True:
-            self.env.cr.execute(self._outbound_broken_task_query(after_id, batch_size))
-            lead_ids = [row[0] for row in self.env.cr.fetchall()]
-            if not lead_ids:
-                break
-            after_id = lead_ids[-1]
-            self.browse(lead_ids)._outbound_ensure_task()
+            self.env.cr.execute(query(after_id, batch_size))
+            rows = self.env.cr.fetchall()
+            if not rows:
+                return
+            after_id = rows[-1][0]
+            process(rows)
             self.env.flush_all()
-            time_left = commit_progress(self.env, len(lead_ids), remaining=0 if len(lead_ids) < batch_size else 1)
-            if len(lead_ids) < batch_size or time_left <= 0:
-                break
+            time_left = commit_progress(self.env, len(rows), remaining=0 if len(rows) < batch_size else 1)
+            if len(rows) < batch_size or time_left <= 0:
+                return
+
+    # ------------------------------------------------------------
+    # BUSINESS: the redial queue
+    # ------------------------------------------------------------
+
+    @api.model
+    def _outbound_due_query(self, after_id, limit):
+        """Leads whose next call has come and whose operator was not told yet."""
+        return SQL(
+            """
+            SELECT lead.id, lead.user_id, lead.name
+              FROM crm_lead AS lead
+             WHERE lead.outbound_next_call_at <= %s
+               AND lead.outbound_playbook_id IS NOT NULL
+               AND lead.active
+               AND lead.outbound_due_notified_at IS DISTINCT FROM lead.outbound_next_call_at
+               AND lead.id > %s
+          ORDER BY lead.id
+             LIMIT %s
+               FOR UPDATE OF lead SKIP LOCKED
+            """,
+            fields.Datetime.now(),
+            after_id,
+            limit,
+        )
+
+    @api.model
+    def _outbound_overdue_query(self, after_id, limit):
+        """Leads whose redial is overdue beyond their playbook's grace and was not
+        reported to the team leader yet."""
+        return SQL(
+            """
+            SELECT lead.id, lead.team_id, lead.name, lead.user_id, lead.outbound_next_call_at
+              FROM crm_lead AS lead
+              JOIN crm_outbound_playbook AS playbook ON playbook.id = lead.outbound_playbook_id
+             WHERE lead.outbound_next_call_at
+                       <= %s - make_interval(hours => COALESCE(playbook.overdue_grace, 0))
+               AND lead.active
+               AND lead.outbound_overdue_reported_at IS DISTINCT FROM lead.outbound_next_call_at
+               AND lead.id > %s
+          ORDER BY lead.id
+             LIMIT %s
+               FOR UPDATE OF lead SKIP LOCKED
+            """,
+            fields.Datetime.now(),
+            after_id,
+            limit,
+        )
+
+    @api.model
+    def _cron_outbound_redial_queue(self, batch_size=1000):
+        """Tell each operator which of their leads are due now, and each team leader
+        which redials are overdue beyond the grace. Every due time is announced once."""
+        self.flush_model(["outbound_next_call_at", "outbound_due_notified_at", "outbound_overdue_reported_at"])
+        self._outbound_run_in_batches(self._outbound_due_query, self._outbound_notify_due, batch_size)
+        self._outbound_run_in_batches(self._outbound_overdue_query, self._outbound_report_overdue, batch_size)
+
+    def _outbound_notify_due(self, rows):
+        names_by_user = defaultdict(list)
+        for _lead_id, user_id, name in rows:
+            if user_id:
+                names_by_user[user_id].append(name)
+        for user_id, names in names_by_user.items():
+            user = self.env["res.users"].browse(user_id)
+            user._bus_send(
+                "simple_notification",
+                {
+                    "type": "info",
+                    "title": _("Call now: %(count)s leads are due", count=len(names)),
+                    "message": ", ".join(names[:5]) + (" …" if len(names) > 5 else ""),
+                },
+            )
+        self._outbound_mark_announced("outbound_due_notified_at", [row[0] for row in rows])
+
+    def _outbound_report_overdue(self, rows):
+        rows_by_team = defaultdict(list)
+        for row in rows:
+            rows_by_team[row[1]].append(row)
+        for team_id, team_rows in rows_by_team.items():
+            team = self.env["crm.team"].browse(team_id)
+            if not team or not team.user_id:
+                continue
+            users = self.env["res.users"].browse({row[3] for row in team_rows if row[3]})
+            user_names = dict(zip(users.ids, users.mapped("name"), strict=True))
+            lines = Markup().join(
+                Markup("<li>%s — %s, %s</li>")
+                % (
+                    name,
+                    user_names.get(user_id) or _("unassigned"),
+                    format_datetime(self.env, due, tz=team.user_id.tz or "UTC", dt_format="short"),
+                )
+                for _lead_id, _team_id, name, user_id, due in team_rows
+            )
+            team.message_post(
+                body=Markup("<p>%s</p><ul>%s</ul>")
+                % (_("%(count)s redials are overdue:", count=len(team_rows)), lines),
+                partner_ids=team.user_id.partner_id.ids,
+                subtype_xmlid="mail.mt_note",
+            )
+        self._outbound_mark_announced("outbound_overdue_reported_at", [row[0] for row in rows])
+
+    @api.model
+    def _outbound_mark_announced(self, column, lead_ids):
+        # Plain SQL: a bookkeeping column, no tracking, no write() side effects.
+        self.env.cr.execute(
+            SQL(
+                "UPDATE crm_lead SET %s = outbound_next_call_at WHERE id IN %s",
+                SQL.identifier(column),
+                tuple(lead_ids),
+            )
+        )
+        self.browse(lead_ids).invalidate_recordset([column])
 
     def _outbound_clear_foreign_status(self, playbook):
         """Clear the status of the leads of ``self`` whose status is not of ``playbook``."""

@@ -42,9 +42,7 @@ class CrmOutboundCall(models.Model):
     agreed_at = fields.Datetime("Agreed Date")
     recording_url = fields.Char("Recording")
     source = fields.Selection(CALL_SOURCES, required=True, default="manual")
-    external_id = fields.Char(
-        "External ID", index="btree_not_null", copy=False, help="The telephony's id of the call."
-    )
+    external_id = fields.Char("External ID", index="btree_not_null", copy=False, help="The telephony's id of the call.")
 
     # ------------------------------------------------------------
     # CRUD

@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class CrmOutboundPlaybook(models.Model):
@@ -29,6 +30,12 @@ class CrmOutboundPlaybook(models.Model):
         tracking=True,
         help="A call that lasts longer than this many seconds is a successful touch.",
     )
+    overdue_grace = fields.Integer(
+        "Overdue Grace (hours)",
+        default=2,
+        tracking=True,
+        help="A redial still not made this many hours after it was due is reported to the team leader.",
+    )
     exhausted_status_id = fields.Many2one(
         "crm.outbound.status",
         string="Status When Cadence Is Exhausted",
@@ -53,6 +60,20 @@ class CrmOutboundPlaybook(models.Model):
         for playbook in self:
             playbook.status_count = len(playbook.status_ids)
             playbook.team_count = len(playbook.team_ids)
+
+    @api.constrains("touch_threshold", "overdue_grace")
+    def _check_non_negative(self):
+        for playbook in self:
+            if playbook.touch_threshold < 0 or playbook.overdue_grace < 0:
+                raise ValidationError(
+                    _(
+                        "Playbook %(playbook)s: the touch threshold (%(threshold)s s) and the overdue grace "
+                        "(%(grace)s h) cannot be negative.",
+                        playbook=playbook.display_name,
+                        threshold=playbook.touch_threshold,
+                        grace=playbook.overdue_grace,
+                    )
+                )
 
     @api.constrains("exhausted_status_id", "network_status_id")
     def _check_own_statuses(self):

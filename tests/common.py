@@ -107,7 +107,11 @@ class OutboundCase(TransactionCase):
             {"exhausted_status_id": cls.st_refused.id, "exhausted_lost_reason_id": cls.lost_not_reached.id}
         )
         cls.team = cls.env["crm.team"].create(
-            {"name": "Outbound test team", "outbound_playbook_id": cls.playbook.id, "member_ids": [(4, cls.salesman.id)]}
+            {
+                "name": "Outbound test team",
+                "outbound_playbook_id": cls.playbook.id,
+                "member_ids": [(4, cls.salesman.id)],
+            }
         )
         cls.plain_team = cls.env["crm.team"].create({"name": "Team without playbook"})
 
@@ -131,7 +135,9 @@ class OutboundCase(TransactionCase):
 
     def assertOneTask(self, lead, activity_type=None, deadline=None):
         tasks = self.pending(lead)
-        self.assertEqual(len(tasks), 1, f"{lead.name} must have exactly one pending task, has {tasks.mapped('summary')}")
+        self.assertEqual(
+            len(tasks), 1, f"{lead.name} must have exactly one pending task, has {tasks.mapped('summary')}"
+        )
         if activity_type:
             self.assertEqual(tasks.activity_type_id, activity_type)
         if deadline:

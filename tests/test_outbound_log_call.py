@@ -18,14 +18,17 @@ class TestOutboundLogCall(OutboundCase):
 
         [call_id] = self.log(lead, status_id=self.st_no_answer.id)
         call = self.env["crm.outbound.call"].browse(call_id)
-        self.assertEqual((call.lead_id, call.user_id, call.team_id, call.answered), (lead, self.salesman, self.team, False))
+        self.assertEqual(
+            (call.lead_id, call.user_id, call.team_id, call.answered), (lead, self.salesman, self.team, False)
+        )
         self.assertEqual(lead.outbound_no_answer_count, 1)
         self.assertEqual(lead.outbound_no_answer_label, "N1")
         self.assertEqual(lead.outbound_attempt_count, 1)
         self.assertEqual(lead.outbound_attempts_today, 1)
         self.assertEqual(lead.outbound_next_call_at, dt("2026-03-02 10:00:00"))
         task = self.assertOneTask(lead, self.type_redial)
-        self.assertIn("01:00 PM", task.summary, "the summary carries the exact due time, in the salesperson's zone")
+        # 18.0 writes 1:00 PM, 19.0 01:00 PM: the exact due time, in the salesperson's zone.
+        self.assertRegex(task.summary, r"\b0?1:00 PM")
 
         self.log(lead, status_id=self.st_no_answer.id, call_at="2026-03-02 10:05:00")
         self.assertEqual(lead.outbound_no_answer_count, 2)
@@ -125,14 +128,19 @@ class TestOutboundLogCall(OutboundCase):
             self.assertOneTask(lead, self.type_redial)
 
     def test_query_count_of_logging(self):
-        lead = self._new_leads()
-        leads = self._new_leads(50)
+        # Measured (cold cache): 79 queries for 1 lead and 382 for 50 on 19.0, 95 for 1
+        # on 18.0; most of the per-lead part is the "task done" message Odoo posts on
+        # each lead. The bounds catch any per-lead loop that creeps in.
+        lead = self._new_leads().with_user(self.salesman)
+        leads = self._new_leads(50).with_user(self.salesman)
         self.env.invalidate_all()
-        with self.assertQueryCount(__system__=90):
-            self.log(lead, status_id=self.st_interest.id)
+        with self.assertQueryCount(__system__=100):
+            lead.outbound_log_call({"status_id": self.st_interest.id})
+            self.env.flush_all()
         self.env.invalidate_all()
         with self.assertQueryCount(__system__=400):
-            self.log(leads, status_id=self.st_interest.id)
+            leads.outbound_log_call({"status_id": self.st_interest.id})
+            self.env.flush_all()
 
     def test_attempts_today_is_searchable(self):
         with freeze_time("2026-03-02 09:00:00"):
@@ -140,8 +148,12 @@ class TestOutboundLogCall(OutboundCase):
             self.log(called, status_id=self.st_no_answer.id)
             self.log(called, status_id=self.st_no_answer.id)
             Lead = self.env["crm.lead"].with_user(self.salesman)
-            self.assertEqual(Lead.search([("id", "in", (called | not_called).ids), ("outbound_attempts_today", "<", 2)]), not_called)
-            self.assertEqual(Lead.search([("id", "in", (called | not_called).ids), ("outbound_attempts_today", ">=", 2)]), called)
+            self.assertEqual(
+                Lead.search([("id", "in", (called | not_called).ids), ("outbound_attempts_today", "<", 2)]), not_called
+            )
+            self.assertEqual(
+                Lead.search([("id", "in", (called | not_called).ids), ("outbound_attempts_today", ">=", 2)]), called
+            )
         with freeze_time("2026-03-03 09:00:00"):
             called.invalidate_recordset()
             self.assertEqual(called.outbound_attempts_today, 0, "a new day starts at zero")
