@@ -1,7 +1,7 @@
 from freezegun import freeze_time
 
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import OutboundCase, dt
 
@@ -158,3 +158,60 @@ class TestOutboundLogCall(OutboundCase):
             called.invalidate_recordset()
             self.assertEqual(called.outbound_attempts_today, 0, "a new day starts at zero")
             self.assertEqual(called.outbound_attempt_count, 2)
+
+    def test_won_status_uses_odoo_won(self):
+        won = self.env["crm.outbound.status"].create(
+            {
+                "playbook_id": self.playbook.id,
+                "code": "won",
+                "name": "Signed",
+                "outcome": "success",
+                "is_result": True,
+                "is_final": True,
+                "task_timing": "none",
+                "lead_action": "won",
+            }
+        )
+        lead = self._new_leads()
+        self.log(lead, status_id=won.id)
+        self.assertTrue(lead.stage_id.is_won, "marked won through action_set_won")
+        self.assertNoTask(lead)
+
+    def test_working_hours_move_the_due_time_across_the_weekend(self):
+        # Odoo's default attendances: Monday to Friday, 8-12 and 13-17, here in Moscow (UTC+3).
+        self.team.outbound_calendar_id = self.env["resource.calendar"].create(
+            {"name": "Calling hours", "tz": "Europe/Moscow"}
+        )
+        lead, other = self._new_leads(2)
+        # Friday 16:30 in Moscow: +1 h is after hours, +1 day is a Saturday.
+        self.log(lead, status_id=self.st_no_answer.id, call_at="2026-03-06 13:30:00")
+        self.assertEqual(lead.outbound_next_call_at, dt("2026-03-09 05:00:00"), "Monday 08:00 in Moscow")
+        self.log(other, status_id=self.st_interest.id, call_at="2026-03-06 13:30:00")
+        self.assertEqual(other.outbound_next_call_at, dt("2026-03-09 05:00:00"))
+        # Within the hours, the time is kept; without a calendar, nothing moves.
+        self.log(other, status_id=self.st_no_answer.id, call_at="2026-03-09 06:00:00")
+        self.assertEqual(other.outbound_next_call_at, dt("2026-03-09 07:00:00"))
+        self.team.outbound_calendar_id = False
+        self.log(lead, status_id=self.st_no_answer.id, call_at="2026-03-06 13:30:00")
+        self.assertEqual(lead.outbound_next_call_at, dt("2026-03-06 16:30:00"))
+
+    @freeze_time("2026-03-02 09:00:00")
+    def test_log_call_dialog(self):
+        lead = self._new_leads()
+        action = lead.with_user(self.salesman).action_outbound_log_call()
+        wizard_form = Form(self.env[action["res_model"]].with_user(self.salesman).with_context(action["context"]))
+        wizard_form.status_id = self.st_callback
+        self.assertEqual(wizard_form.agreed_date_label, "Callback at", "the date is labelled by the status")
+        wizard_form.comment_code_id = self.code_other
+        self.assertTrue(wizard_form.comment_required)
+        wizard_form.status_id = self.st_interest
+        self.assertFalse(wizard_form.comment_code_id, "a code of another status is dropped")
+        self.assertFalse(wizard_form.agreed_date_label)
+        wizard_form.duration = 45
+        wizard_form.note = "Wants the price list"
+        wizard_form.save().action_log_call()
+        self.assertEqual(lead.outbound_status_id, self.st_interest)
+        self.assertEqual(lead.outbound_call_ids.duration, 45)
+        self.assertEqual(lead.outbound_call_ids.note, "Wants the price list")
+        self.assertEqual(lead.outbound_touch_count, 1)
+        self.assertOneTask(lead, self.type_sell)
