@@ -455,7 +455,12 @@ class CrmLead(models.Model):
         a playbook team that are not in a final status."""
         return self.filtered(
             lambda lead: (
-                lead.outbound_playbook_id and lead.active and not lead.outbound_is_final and not lead.stage_id.is_won
+                lead.outbound_playbook_id
+                and lead.active
+                and not lead.outbound_is_final
+                # A won lead keeps a task only when its status won it and asks for more
+                # (004: a client's next task is the renewal).
+                and (not lead.stage_id.is_won or lead.outbound_status_id.lead_action == "won")
             )
         )
 
@@ -536,11 +541,12 @@ class CrmLead(models.Model):
             SELECT lead.id
               FROM crm_lead AS lead
          LEFT JOIN crm_stage AS stage ON stage.id = lead.stage_id
+         LEFT JOIN crm_outbound_status AS status ON status.id = lead.outbound_status_id
              WHERE lead.outbound_playbook_id IS NOT NULL
                AND lead.id > %s
                AND lead.active
                AND lead.outbound_is_final IS NOT TRUE
-               AND stage.is_won IS NOT TRUE
+               AND (stage.is_won IS NOT TRUE OR status.lead_action = 'won')
                AND (SELECT count(*) FROM mail_activity AS activity
                      WHERE activity.res_model = 'crm.lead' AND activity.res_id = lead.id
                        AND activity.active) != 1

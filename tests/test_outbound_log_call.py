@@ -172,10 +172,32 @@ class TestOutboundLogCall(OutboundCase):
                 "lead_action": "won",
             }
         )
-        lead = self._new_leads()
+        client = self.env["crm.outbound.status"].create(
+            {
+                "playbook_id": self.playbook.id,
+                "code": "client",
+                "name": "Client",
+                "outcome": "success",
+                "is_result": True,
+                "lead_action": "won",
+                "activity_type_id": self.type_sell.id,
+                "task_timing": "agreed",
+                "agreed_date_label": "Subscription ends on",
+                "delay": -7,
+                "delay_unit": "days",
+            }
+        )
+        lead, other = self._new_leads(2)
         self.log(lead, status_id=won.id)
         self.assertTrue(lead.stage_id.is_won, "marked won through action_set_won")
         self.assertNoTask(lead)
+        # 004: a client keeps one task, the renewal before the subscription ends.
+        self.log(other, status_id=client.id, agreed_at="2026-06-30 00:00:00")
+        self.assertTrue(other.stage_id.is_won)
+        self.assertOneTask(other, self.type_sell, deadline=dt("2026-06-23 00:00:00").date())
+        self.pending(other).with_context(crm_outbound_applying=True).unlink()
+        self.env["crm.lead"]._cron_outbound_enforce_task()
+        self.assertOneTask(other, self.type_sell)
 
     def test_working_hours_move_the_due_time_across_the_weekend(self):
         # Odoo's default attendances: Monday to Friday, 8-12 and 13-17, here in Moscow (UTC+3).
