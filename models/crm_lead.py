@@ -319,7 +319,8 @@ class CrmLead(models.Model):
         return {
             "lead_id": lead.id,
             "partner_id": lead.partner_id.id,
-            "user_id": self.env.uid,
+            # Telephony and demo data log calls on behalf of the operator who made them.
+            "user_id": self.env.context.get("crm_outbound_operator_id") or self.env.uid,
             "team_id": lead.team_id.id,
             "playbook_id": lead.outbound_playbook_id.id,
             "company_id": (lead.company_id or self.env.company).id,
