@@ -46,6 +46,7 @@ class CrmLead(models.Model):
     outbound_agreed_at = fields.Datetime("Agreed Date", copy=False, help="The date agreed with the client.")
     # Calls and their counters, kept up to date by outbound_log_call in grouped SQL.
     outbound_call_ids = fields.One2many("crm.outbound.call", "lead_id", string="Calls")
+    outbound_call_count = fields.Integer("Calls Logged", compute="_compute_outbound_call_count")
     outbound_attempt_count = fields.Integer("Call Attempts", readonly=True, copy=False)
     outbound_attempts_date = fields.Date(
         "Day of the Last Attempt", readonly=True, copy=False, help="In the operator's time zone."
@@ -75,6 +76,14 @@ class CrmLead(models.Model):
 
     def _outbound_today(self):
         return fields.Date.context_today(self)
+
+    @api.depends("outbound_call_ids")
+    def _compute_outbound_call_count(self):
+        counts = dict(
+            self.env["crm.outbound.call"]._read_group([("lead_id", "in", self.ids)], ["lead_id"], ["__count"])
+        )
+        for lead in self:
+            lead.outbound_call_count = counts.get(lead._origin, 0)
 
     @api.depends("outbound_attempts_date", "outbound_attempts_day_count")
     @api.depends_context("tz")
@@ -147,7 +156,7 @@ class CrmLead(models.Model):
             playbook_ids = [
                 playbook.id for [playbook] in self._read_group(domain, ["outbound_playbook_id"]) if playbook
             ]
-        return statuses | statuses.search([("playbook_id", "in", playbook_ids)])
+        return statuses.search(["|", ("id", "in", statuses.ids), ("playbook_id", "in", playbook_ids)])
 
     @api.constrains("outbound_status_id", "outbound_comment_code_id", "team_id")
     def _check_outbound_status(self):
@@ -382,6 +391,8 @@ class CrmLead(models.Model):
             )
         )
         self.invalidate_recordset(counters)
+        # Computed fields that depend on the counters (attempts today) must recompute.
+        self.modified(counters)
 
     # ------------------------------------------------------------
     # BUSINESS: statuses and the next call

@@ -1,0 +1,89 @@
+from freezegun import freeze_time
+
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import tagged
+
+from ..models.compat import kanban_group_values
+from .common import OutboundCase, dt
+
+
+@tagged("post_install", "-at_install")
+class TestOutboundLeadStatus(OutboundCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other_playbook = cls.env["crm.outbound.playbook"].create({"name": "Other playbook"})
+        cls.other_status = cls.env["crm.outbound.status"].create(
+            {"playbook_id": cls.other_playbook.id, "code": "x", "name": "Elsewhere", "task_timing": "none"}
+        )
+
+    def test_status_of_another_playbook_is_refused_naming_both(self):
+        lead = self._new_leads()
+        with (
+            self.assertRaisesRegex(ValidationError, r"x\. Elsewhere.*Other playbook.*Test playbook"),
+            self.env.cr.savepoint(),
+        ):
+            lead.write({"outbound_status_id": self.other_status.id})
+        lead.invalidate_recordset()
+        self.assertFalse(lead.outbound_status_id, "nothing is written")
+
+    def test_comment_code_of_another_status_is_refused_naming_both(self):
+        lead = self._new_leads()
+        with self.assertRaisesRegex(ValidationError, r"Present.*cb\. Call back.*int\. Interested"):
+            lead.write({"outbound_status_id": self.st_interest.id, "outbound_comment_code_id": self.code_present.id})
+
+    @freeze_time("2026-03-02 09:00:00")
+    def test_setting_a_status_by_write_replaces_the_task_and_is_tracked(self):
+        lead = self._new_leads()
+        self.assertOneTask(lead, self.type_redial)
+        self.env.flush_all()
+        self.env.cr.precommit.run()  # as if the lead had been created in an earlier request
+        lead.with_user(self.salesman).write({"outbound_status_id": self.st_interest.id})
+        self.assertOneTask(lead, self.type_sell)
+        self.assertEqual(lead.outbound_next_call_at, dt("2026-03-03 09:00:00"))
+        self.assertEqual(lead.outbound_attempt_count, 0, "setting a status is not a call")
+        self.env.flush_all()
+        self.env.cr.precommit.run()  # the chatter's tracking runs before the commit
+        tracked = self.env["mail.tracking.value"].search(
+            [
+                ("mail_message_id.model", "=", "crm.lead"),
+                ("mail_message_id.res_id", "=", lead.id),
+                ("field_id.name", "=", "outbound_status_id"),
+            ]
+        )
+        self.assertEqual(len(tracked), 1, "the status change is tracked in the chatter")
+        self.assertEqual(tracked.new_value_char, "int. Interested")
+
+    def test_kanban_columns_are_every_status_in_catalog_order(self):
+        self.st_callback.sequence = 20  # the catalog order, not the creation order
+        self._new_leads(2).write({"outbound_status_id": self.st_interest.id})
+        columns = kanban_group_values(self.env["crm.lead"], [("team_id", "=", self.team.id)], "outbound_status_id")
+        self.assertEqual(
+            columns,
+            [self.st_no_answer.id, self.st_interest.id, self.st_refused.id, self.st_callback.id],
+            "empty statuses show as columns too; the other playbook's do not",
+        )
+
+    def test_salesperson_reads_the_catalog_but_cannot_edit_it(self):
+        as_salesman = self.st_interest.with_user(self.salesman)
+        self.assertEqual(as_salesman.name, "Interested")
+        with self.assertRaises(AccessError):
+            as_salesman.write({"name": "Hot"})
+        with self.assertRaises(AccessError):
+            self.env["crm.outbound.status"].with_user(self.salesman).create(
+                {"playbook_id": self.playbook.id, "code": "new", "name": "New", "task_timing": "none"}
+            )
+        with self.assertRaises(AccessError):
+            self.playbook.with_user(self.salesman).write({"touch_threshold": 10})
+
+    def test_manager_edits_the_catalog(self):
+        self.st_interest.with_user(self.manager).write({"name": "Hot"})
+        status = (
+            self.env["crm.outbound.status"]
+            .with_user(self.manager)
+            .create({"playbook_id": self.playbook.id, "code": "new", "name": "New", "task_timing": "none"})
+        )
+        self.env["crm.outbound.comment.code"].with_user(self.manager).create({"status_id": status.id, "name": "Ok"})
+        self.playbook.with_user(self.manager).write({"touch_threshold": 10})
+        self.assertEqual(self.st_interest.name, "Hot")
+        self.assertEqual(self.playbook.touch_threshold, 10)
