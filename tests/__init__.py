@@ -2,3 +2,4 @@ from . import test_smoke
 from . import test_outbound_log_call
 from . import test_outbound_task_rule
 from . import test_outbound_crons
+from . import test_outbound_catalog
