@@ -417,7 +417,8 @@ class CrmLead(models.Model):
         if status.lead_action == "won":
             leads.filtered(lambda lead: not lead.stage_id.is_won).action_set_won()
         elif status.lead_action == "lost":
-            leads.filtered("active").action_set_lost(lost_reason_id=status.lost_reason_id.id)
+            lost_reason = code.lost_reason_id or status.lost_reason_id
+            leads.filtered("active").action_set_lost(lost_reason_id=lost_reason.id)
         next_at_by_lead = {
             lead: lead._outbound_next_call_at(status, code, base_at, agreed_at or lead.outbound_agreed_at)
             for lead in leads

@@ -20,6 +20,11 @@ class CrmOutboundCommentCode(models.Model):
     description = fields.Text(translate=True, help="When operators use this code.")
     active = fields.Boolean(default=True)
     comment_required = fields.Boolean(help="A free-text comment must follow this code, as in 'Other: …'.")
+    lost_reason_id = fields.Many2one(
+        "crm.lost.reason",
+        help="When the status marks the lead lost, this reason replaces the status's own "
+        "(001's grouped refusals: too expensive, features do not fit, works with a competitor).",
+    )
     override_delay = fields.Boolean(
         "Own Delay", help="Schedule the next task after this code's delay instead of the status's."
     )
@@ -41,6 +46,20 @@ class CrmOutboundCommentCode(models.Model):
                         code=code.name,
                         code_status=code.status_id.display_name,
                         status=status.display_name or _("(none)"),
+                    )
+                )
+
+    @api.constrains("lost_reason_id", "status_id")
+    def _check_lost_reason(self):
+        for code in self:
+            if code.lost_reason_id and code.status_id.lead_action != "lost":
+                raise ValidationError(
+                    _(
+                        "Comment code %(code)s has the lost reason %(reason)s, but its status %(status)s "
+                        "does not mark the lead lost.",
+                        code=code.name,
+                        reason=code.lost_reason_id.name,
+                        status=code.status_id.display_name,
                     )
                 )
 

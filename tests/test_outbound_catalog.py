@@ -295,8 +295,11 @@ class TestOutboundCatalog(TransactionCase):
         lead = self.new_lead(self.basic)
         self.log(lead, "status_basic_refused_reasons", comment_code_id=self.xref("comment_basic_too_expensive").id)
         self.assertFalse(lead.active)
-        self.assertEqual(lead.lost_reason_id, self.xref("lost_reason_refused_with_reasons"))
-        self.assertEqual(lead.outbound_comment_code_id.name, "Too expensive", "the reason stays on the lead")
+        self.assertEqual(lead.lost_reason_id, self.env.ref("crm.lost_reason_1"), "001's refusal group is the reason")
+        self.assertEqual(lead.outbound_comment_code_id.name, "Too expensive", "the code stays on the lead")
+        other = self.new_lead(self.basic)
+        self.log(other, "status_basic_refused_reasons", comment_code_id=self.xref("comment_basic_other").id, note="?")
+        self.assertEqual(other.lost_reason_id, self.xref("lost_reason_refused_with_reasons"), "else the status's")
         self.assertNoTask(lead)
 
         undecided = self.new_lead(self.basic)

@@ -87,3 +87,16 @@ class TestOutboundLeadStatus(OutboundCase):
         self.playbook.with_user(self.manager).write({"touch_threshold": 10})
         self.assertEqual(self.st_interest.name, "Hot")
         self.assertEqual(self.playbook.touch_threshold, 10)
+
+    def test_comment_code_lost_reason_replaces_the_status_reason(self):
+        expensive = self.env["crm.lost.reason"].create({"name": "Too expensive for them"})
+        code = self.env["crm.outbound.comment.code"].create(
+            {"status_id": self.st_refused.id, "name": "Expensive", "lost_reason_id": expensive.id}
+        )
+        lead, other = self._new_leads(2)
+        lead.outbound_log_call({"status_id": self.st_refused.id, "comment_code_id": code.id, "note": "price"})
+        other.outbound_log_call({"status_id": self.st_refused.id, "note": "no"})
+        self.assertEqual((lead.active, lead.lost_reason_id), (False, expensive))
+        self.assertEqual(other.lost_reason_id, self.lost_refused)
+        with self.assertRaisesRegex(ValidationError, r"Present.*Too expensive for them.*does not mark the lead lost"):
+            self.code_present.lost_reason_id = expensive
