@@ -9,7 +9,7 @@ class CrmOutboundCallAttach(models.TransientModel):
 
     call_ids = fields.Many2many("crm.outbound.call", string="Calls", required=True, domain=[("lead_id", "=", False)])
     phone = fields.Char(compute="_compute_phone")
-    lead_id = fields.Many2one("crm.lead", string="Lead", required=True, domain=[("outbound_playbook_id", "!=", False)])
+    lead_id = fields.Many2one("crm.lead", required=True, domain=[("outbound_playbook_id", "!=", False)])
 
     def _compute_phone(self):
         for wizard in self:
