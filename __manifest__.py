@@ -20,10 +20,10 @@
         "views/crm_team_views.xml",
         "views/crm_lead_views.xml",
         "views/crm_outbound_call_views.xml",
-        "views/crm_outbound_call_unmatched_views.xml",
         "wizard/crm_lead_log_call_views.xml",
         "wizard/crm_outbound_call_attach_views.xml",
         "views/crm_outbound_menus.xml",
+        "views/crm_outbound_call_unmatched_views.xml",
     ],
     "demo": [
         "demo/crm_outbound_demo.xml",
