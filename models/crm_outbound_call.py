@@ -308,6 +308,7 @@ class CrmOutboundCall(models.Model):
                 if error.diag.constraint_name != EXTERNAL_ID_CONSTRAINT:
                     raise
                 # Delivered twice at once: the other delivery committed this call first.
+                _logger.info("Call %s of user %s was delivered twice at once: duplicate", external_id, user.login)
                 call = self._outbound_known_calls([external_id]).get(external_id, self.browse())
                 results[index] = self._outbound_result(item, "duplicate", call_id=call.id, lead_id=call.lead_id.id)
         return results

@@ -1,7 +1,9 @@
 import json
 import threading
+import uuid
 from datetime import timedelta
 from pathlib import Path
+from unittest.mock import patch
 
 import requests
 from hypothesis import HealthCheck, given, settings
@@ -271,6 +273,21 @@ class TestOutboundTelephony(TelephonyCase):
         self.assertEqual(self.lead_a.outbound_touch_count, 1)
         self.assertOneTask(self.lead_a, self.type_sell)
 
+    def test_unique_index_turns_a_racing_delivery_into_a_duplicate(self):
+        """The other delivery committed the call after this one looked for known ids:
+        the unique index refuses the second insert, the item's savepoint rolls it back,
+        and the rest of the batch goes on."""
+        Call = self.env["crm.outbound.call"].with_user(self.pbx)
+        Call._outbound_ingest([self.item("r1", lead_id=self.lead_a.id)])
+        blind = patch.object(type(Call), "_outbound_known_calls", lambda self, external_ids: {})
+        with blind, mute_logger("odoo.sql_db"):
+            results = Call._outbound_ingest(
+                [self.item("r1", lead_id=self.lead_a.id), self.item("r2", lead_id=self.lead_b.id)]
+            )
+        self.assertEqual([r["result"] for r in results], ["duplicate", "created"])
+        self.assertEqual(len(self.calls("r1")), 1)
+        self.assertEqual((self.lead_a.outbound_attempt_count, self.lead_b.outbound_attempt_count), (1, 1))
+
     def test_bad_requests(self):
         cases = [
             ("not json", "application/json", "not valid JSON"),
@@ -501,7 +518,9 @@ class TestOutboundTelephonyConcurrency(HttpCase):
                     for index in range(5)
                 ]
             )
-            pbx = new_test_user(env, login="outbound_pbx_concurrency", groups="crm_outbound.group_outbound_integration")
+            pbx = new_test_user(
+                env, login=f"outbound_pbx_{uuid.uuid4().hex[:8]}", groups="crm_outbound.group_outbound_integration"
+            )
             key = env["res.users.apikeys"].with_user(pbx).sudo()._generate(None, "PBX", None)
             self.ids = {
                 "playbook": playbook.id,
