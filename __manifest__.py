@@ -8,8 +8,8 @@
     "license": "LGPL-3",
     "depends": ["crm"],
     "data": [
-        "security/ir.model.access.csv",
         "security/crm_outbound_security.xml",
+        "security/ir.model.access.csv",
         "data/mail_activity_type_data.xml",
         "data/crm_lost_reason_data.xml",
         "data/crm_outbound_playbook_data.xml",
@@ -21,7 +21,9 @@
         "views/crm_lead_views.xml",
         "views/crm_outbound_call_views.xml",
         "wizard/crm_lead_log_call_views.xml",
+        "wizard/crm_outbound_call_attach_views.xml",
         "views/crm_outbound_menus.xml",
+        "views/crm_outbound_call_unmatched_views.xml",
     ],
     "demo": [
         "demo/crm_outbound_demo.xml",

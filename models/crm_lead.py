@@ -236,16 +236,44 @@ class CrmLead(models.Model):
         if not self:
             return []
         call = self._outbound_check_call_vals(vals)
-        calls = self.env["crm.outbound.call"].create([self._prepare_call_vals(lead, call) for lead in self])
-        self._outbound_count_calls(calls)
-        self._outbound_apply_status(
-            call["status"], call["code"], comment=call["note"], agreed_at=call["agreed_at"], base_at=call["call_at"]
-        )
-        return calls.ids
+        return self._outbound_log_checked_call(call).ids
 
-    def _outbound_check_call_vals(self, vals):
+    def _outbound_log_checked_call(self, call, extra_vals=None, unmatched=None):
+        """Log the call ``call`` (as ``_outbound_check_call_vals`` returns it) on each
+        lead of ``self``: count it, then apply its status when it has one.
+
+        Telephony reports answered calls without a status: they count as an attempt
+        (and a touch) and leave the status for the operator to set.
+
+        :param dict extra_vals: more values of the new calls (telephony's external id)
+        :param unmatched: a stored call without a lead, which becomes the call of the
+            single lead of ``self`` instead of a new one
+        :return: the ``crm.outbound.call`` records
+        """
+        vals_list = [{**self._prepare_call_vals(lead, call), **(extra_vals or {})} for lead in self]
+        if unmatched:
+            self.ensure_one()
+            unmatched.ensure_one()
+            # A logged call is locked for operators (its write()); attaching is ours to do.
+            unmatched.sudo().write(vals_list[0])
+            calls = unmatched.with_env(self.env)
+        else:
+            calls = self.env["crm.outbound.call"].create(vals_list)
+        self._outbound_count_calls(calls)
+        if call["status"]:
+            self._outbound_apply_status(
+                call["status"],
+                call["code"],
+                comment=call["note"],
+                agreed_at=call["agreed_at"],
+                base_at=call["call_at"],
+            )
+        return calls
+
+    def _outbound_check_call_vals(self, vals, status_required=True):
         """Validate the values of ``outbound_log_call`` for every lead of ``self``;
-        return them parsed, with records for ids."""
+        return them parsed, with records for ids. Without ``status_required``, a call
+        may come without a status (an answered call reported by telephony)."""
         if not isinstance(vals, dict):
             raise UserError(_("outbound_log_call takes a dictionary of values, not %(value)r.", value=vals))
         unknown = set(vals) - LOG_CALL_KEYS
@@ -257,7 +285,7 @@ class CrmLead(models.Model):
                     allowed=", ".join(sorted(LOG_CALL_KEYS)),
                 )
             )
-        if not vals.get("status_id"):
+        if status_required and not vals.get("status_id"):
             raise UserError(_("A call needs its status (status_id)."))
         status = self._outbound_browse_id("crm.outbound.status", "status_id", vals["status_id"])
         code = self._outbound_browse_id("crm.outbound.comment.code", "comment_code_id", vals.get("comment_code_id"))
@@ -302,6 +330,7 @@ class CrmLead(models.Model):
             "call_at": call_at,
             "agreed_at": agreed_at,
             "recording_url": vals.get("recording_url") or False,
+            "answered": status.outcome != "no_answer",
         }
 
     def _outbound_browse_id(self, model, key, value):
@@ -335,8 +364,9 @@ class CrmLead(models.Model):
             "company_id": (lead.company_id or self.env.company).id,
             "call_at": call["call_at"],
             "duration": call["duration"],
-            "answered": status.outcome != "no_answer",
-            "is_touch": call["duration"] > lead.outbound_playbook_id.touch_threshold,
+            "answered": call["answered"],
+            # Nobody picked up: the ringing time is no conversation.
+            "is_touch": call["answered"] and call["duration"] > lead.outbound_playbook_id.touch_threshold,
             "status_id": status.id,
             "comment_code_id": call["code"].id,
             "note": call["note"] or False,
