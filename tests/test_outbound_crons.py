@@ -100,7 +100,7 @@ class TestOutboundCronsConcurrently(TransactionCase):
                 env["crm.lead"].with_context(active_test=False).browse(lead_ids).unlink()
                 env["crm.team"].browse(team_id).unlink()
                 env["crm.outbound.playbook"].browse(playbook_id).unlink()
-                cr.commit()
+                cr.commit()  # pylint: disable=invalid-commit
 
         self.addCleanup(cleanup)
         with closing(db_connect(dbname).cursor()) as cr_a, closing(db_connect(dbname).cursor()) as cr_b:

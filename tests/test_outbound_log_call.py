@@ -221,7 +221,7 @@ class TestOutboundLogCall(OutboundCase):
     def test_log_call_dialog(self):
         lead = self._new_leads()
         action = lead.with_user(self.salesman).action_outbound_log_call()
-        wizard_form = Form(self.env[action["res_model"]].with_user(self.salesman).with_context(action["context"]))
+        wizard_form = Form(self.env[action["res_model"]].with_user(self.salesman).with_context(**action["context"]))
         wizard_form.status_id = self.st_callback
         self.assertEqual(wizard_form.agreed_date_label, "Callback at", "the date is labelled by the status")
         wizard_form.comment_code_id = self.code_other

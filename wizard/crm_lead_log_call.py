@@ -10,12 +10,8 @@ class CrmLeadLogCall(models.TransientModel):
 
     lead_ids = fields.Many2many("crm.lead", string="Leads", required=True)
     playbook_id = fields.Many2one("crm.outbound.playbook", compute="_compute_playbook_id")
-    status_id = fields.Many2one(
-        "crm.outbound.status", string="Status", required=True, domain="[('playbook_id', '=', playbook_id)]"
-    )
-    comment_code_id = fields.Many2one(
-        "crm.outbound.comment.code", string="Comment Code", domain="[('status_id', '=', status_id)]"
-    )
+    status_id = fields.Many2one("crm.outbound.status", required=True, domain="[('playbook_id', '=', playbook_id)]")
+    comment_code_id = fields.Many2one("crm.outbound.comment.code", domain="[('status_id', '=', status_id)]")
     has_comment_codes = fields.Boolean(compute="_compute_status_rules")
     comment_required = fields.Boolean(compute="_compute_status_rules")
     agreed_date_label = fields.Char(compute="_compute_status_rules")
