@@ -33,6 +33,11 @@ class CrmTeam(models.Model):
             leads._outbound_clear_foreign_status(self.env["crm.outbound.playbook"].browse(vals["outbound_playbook_id"]))
         return res
 
+    def _outbound_tz(self, user=None):
+        """The time zone the team's calling days are counted in: its calling hours', its
+        leader's, else ``user``'s (the lead's salesperson), else UTC."""
+        return self.outbound_calendar_id.tz or self.user_id.tz or (user and user.tz) or "UTC"
+
     def _outbound_next_working_time(self, due):
         """``due`` (naive UTC) if it falls in the team's calling hours, else the start
         of the next working interval; ``due`` unchanged when the team has no calendar."""

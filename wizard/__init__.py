@@ -1,1 +1,2 @@
 from . import crm_lead_log_call
+from . import crm_lead_lost_override
