@@ -20,6 +20,7 @@
         "views/crm_team_views.xml",
         "views/crm_lead_views.xml",
         "views/crm_outbound_call_views.xml",
+        "views/crm_outbound_call_report_views.xml",
         "wizard/crm_lead_log_call_views.xml",
         "wizard/crm_lead_lost_override_views.xml",
         "views/crm_outbound_menus.xml",

@@ -6,3 +6,4 @@ from . import test_outbound_catalog
 from . import test_outbound_lead_status
 from . import test_outbound_ui
 from . import test_outbound_discipline
+from . import test_outbound_kpi
