@@ -195,6 +195,28 @@ class TestOutboundLostGate(OutboundCase):
 
 
 @tagged("post_install", "-at_install")
+class TestOutboundSeedExemptions(OutboundCase):
+    def test_seed_statuses_exempt_where_a_conversation_or_the_data_decided(self):
+        statuses = self.env["crm.outbound.status"].search(
+            [("playbook_id.name", "!=", "Test playbook"), ("lead_action", "=", "lost")]
+        )
+        exempt = {
+            self.env.ref(f"crm_outbound.{xmlid}")
+            for xmlid in (
+                "status_b2b_4",  # the decision maker explained why
+                "status_b2b_9",  # the secretary explained why
+                "status_b2b_13",  # bad data
+                "status_b2b_14",  # network sibling
+                "status_trial_refused",
+                "status_basic_refused_reasons",
+            )
+        }
+        self.assertEqual(set(statuses.filtered("lost_gate_exempt")), exempt)
+        held = self.env.ref("crm_outbound.status_b2b_5")  # hung up, no conversation
+        self.assertIn(held, statuses - statuses.filtered("lost_gate_exempt"))
+
+
+@tagged("post_install", "-at_install")
 class TestOutboundDailyTarget(OutboundCase):
     """Seed 002: calls a day during the first days, counted in the team's time zone
     (here the salesperson's, Europe/Moscow, UTC+3)."""
