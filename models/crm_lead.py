@@ -751,6 +751,26 @@ class CrmLead(models.Model):
             self.browse([row[0] for row in rows])._outbound_update_first_days()
 
         self._outbound_run_in_batches(self._outbound_first_days_query, update, batch_size)
+        self._outbound_send_digests()
+
+    # ------------------------------------------------------------
+    # BUSINESS: the team leader's daily digest
+    # ------------------------------------------------------------
+
+    @api.model
+    def _outbound_send_digests(self):
+        """Mail each playbook team's leader yesterday's figures per operator and the
+        control lists' sizes; a team with nothing to report gets no mail."""
+        teams = self.env["crm.team"].search([("outbound_playbook_id", "!=", False), ("user_id", "!=", False)])
+        for team in teams:
+            body = team._outbound_digest_body()
+            if body:
+                team.message_post(
+                    body=body,
+                    subject=_("Outbound calling: yesterday in %(team)s", team=team.name),
+                    partner_ids=team.user_id.partner_id.ids,
+                    subtype_xmlid="mail.mt_comment",
+                )
 
     # ------------------------------------------------------------
     # BUSINESS: statuses and the next call

@@ -90,7 +90,8 @@ class TestOutboundControlLists(OutboundCase):
         action = self.env["ir.actions.act_window"]._for_xml_id(f"crm_outbound.{xmlid}")
         context = safe_eval(action.get("context") or "{}", {"uid": self.supervisor.id})
         Lead = self.env[action["res_model"]].with_user(self.supervisor).with_context(**context)
-        return Lead.search(safe_eval(action["domain"], {"uid": self.supervisor.id}))
+        # Only this test's team: demo data may have leads in these lists too.
+        return Lead.search([*safe_eval(action["domain"], {"uid": self.supervisor.id}), ("team_id", "=", self.team.id)])
 
     @freeze_time("2026-03-04 08:00:00")
     def test_lists(self):
@@ -114,3 +115,43 @@ class TestOutboundControlLists(OutboundCase):
         self.playbook.write({"min_attempts_before_lost": 15, "lost_gate_mode": "flag"})
         called_once.with_user(self.salesman).action_set_lost()
         self.assertEqual(self._list("crm_lead_action_outbound_lost_below_minimum"), called_once)
+
+
+@tagged("post_install", "-at_install")
+class TestOutboundDigest(OutboundCase):
+    """The team leader's daily digest: yesterday's figures per operator and the
+    control lists, sent only when there is something to say."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.leader = new_test_user(
+            cls.env, login="outbound_leader", groups="sales_team.group_sale_salesman_all_leads", tz="Europe/Moscow"
+        )
+        cls.team.user_id = cls.leader
+        cls.quiet_team = cls.env["crm.team"].create(
+            {"name": "Quiet team", "outbound_playbook_id": cls.playbook.id, "user_id": cls.leader.id}
+        )
+        cls.playbook.write({"min_attempts_before_lost": 15, "lost_gate_mode": "flag"})
+
+    def _digests(self, team):
+        return self.env["mail.message"].search(
+            [("model", "=", "crm.team"), ("res_id", "=", team.id), ("subject", "like", "Outbound calling")]
+        )
+
+    def test_digest_content(self):
+        lead, lost = self._new_leads(2)
+        with freeze_time("2026-03-02 07:00:00"):  # 10:00 in Moscow on 2 March
+            lead.with_user(self.salesman).outbound_log_call({"status_id": self.st_interest.id, "duration": 45})
+            lost.with_user(self.salesman).outbound_log_call({"status_id": self.st_no_answer.id})
+            lost.with_user(self.salesman).action_set_lost()  # flag mode: lost improperly
+        with freeze_time("2026-03-03 00:30:00"):  # 03:30 on 3 March in Moscow
+            self.env["crm.lead"]._cron_outbound_discipline()
+        digest = self._digests(self.team)
+        self.assertEqual(len(digest), 1)
+        self.assertIn(self.leader.partner_id, digest.partner_ids, "sent to the team leader")
+        self.assertIn("Calls on 03/02/2026", digest.body)
+        # outbound_salesman: 2 calls, 1 answered, 1 touch, 1 result.
+        self.assertIn("<td>2</td><td>1</td><td>1</td><td>1</td>", digest.body)
+        self.assertIn("Leads lost yesterday below the minimum of call attempts: 1", digest.body)
+        self.assertFalse(self._digests(self.quiet_team), "nothing to say: no mail")
