@@ -301,6 +301,8 @@ class CrmLead(models.Model):
             for status, status_leads in with_status.grouped("outbound_status_id").items():
                 status_leads._outbound_apply_status(status, status_leads.outbound_comment_code_id[:1])
             (leads - with_status)._outbound_ensure_task()
+        # A lead never called must be in progress too, so the nightly cron can find it missed.
+        leads.filtered("outbound_first_days_start")._outbound_update_first_days()
         return leads
 
     def write(self, vals):
@@ -327,6 +329,9 @@ class CrmLead(models.Model):
             self._outbound_ensure_task()
         if "user_id" in vals:
             self._outbound_pending_tasks().write({"user_id": vals["user_id"] or self.env.uid})
+        if {"user_id", "team_id", "date_open"} & set(vals):
+            # A new assignment starts new first days.
+            self._outbound_update_first_days()
         return res
 
     # ------------------------------------------------------------

@@ -269,6 +269,17 @@ class TestOutboundDailyTarget(OutboundCase):
         self._call(lead, "2026-03-04 07:00:00")
         self.assertEqual(lead.outbound_first_days_target, "missed", "a later day does not make up for it")
 
+    def test_a_lead_never_called_misses_its_target(self):
+        with freeze_time("2026-03-02 21:15:00"):
+            lead = self._lead()
+        self.assertEqual(lead.outbound_first_days_target, "ongoing")
+        with freeze_time("2026-03-03 21:30:00"):  # 00:30 on 4 March in Moscow
+            self.env["crm.lead"]._cron_outbound_discipline()
+        self.assertEqual(lead.outbound_first_days_target, "missed")
+        self.assertEqual(
+            self.env["crm.lead"].search([("outbound_first_days_target", "=", "missed"), ("id", "=", lead.id)]), lead
+        )
+
     def test_below_todays_target_is_searchable(self):
         lead, other = self._lead(), self._lead()
         Lead = self.env["crm.lead"].with_user(self.salesman)
