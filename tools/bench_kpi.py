@@ -19,15 +19,15 @@ cr.execute(
         """
         INSERT INTO crm_outbound_call (lead_id, user_id, team_id, company_id, call_at, duration, answered,
                                        is_touch, status_id, source)
-        SELECT (%(leads)s)[1 + g %% cardinality(%(leads)s)],
-               (%(users)s)[1 + g %% cardinality(%(users)s)],
-               (%(teams)s)[1 + g %% cardinality(%(teams)s)],
+        SELECT (%(leads)s)[1 + mod(g, cardinality(%(leads)s))],
+               (%(users)s)[1 + mod(g, cardinality(%(users)s))],
+               (%(teams)s)[1 + mod(g, cardinality(%(teams)s))],
                1,
-               now() AT TIME ZONE 'UTC' - make_interval(secs => ((g::bigint * 7919) %% (90 * 86400))::float),
-               (g * 7) %% 300,
-               g %% 3 != 0,
-               (g * 7) %% 300 > 30,
-               (%(statuses)s)[1 + g %% cardinality(%(statuses)s)],
+               now() AT TIME ZONE 'UTC' - make_interval(secs => mod(g::bigint * 7919, 90 * 86400)::float),
+               mod(g * 7, 300),
+               mod(g, 3) != 0,
+               mod(g * 7, 300) > 30,
+               (%(statuses)s)[1 + mod(g, cardinality(%(statuses)s))],
                'import'
           FROM generate_series(1, %(calls)s) AS g
         """,
