@@ -8,3 +8,6 @@ from . import crm_outbound_call
 from . import crm_team
 from . import crm_lead
 from . import mail_activity
+
+# Last: its SQL view reads columns the models above add to crm_lead.
+from . import crm_outbound_call_report

@@ -69,3 +69,27 @@ def kanban_group_values(model, domain, groupby):
         groups = model.web_read_group(domain, [groupby], [groupby])["groups"]
     values = [group[groupby] for group in groups]
     return [value[0] if isinstance(value, (list, tuple)) else value for value in values]
+
+
+def domain_or(domains):
+    """The disjunction of ``domains`` (lists), as a list."""
+    domains = [list(domain) for domain in domains]
+    if ODOO_19:
+        from odoo.fields import Domain
+
+        return list(Domain.OR(domains))
+    from odoo.osv import expression
+
+    return expression.OR(domains)
+
+
+def domain_and(domains):
+    """The conjunction of ``domains`` (lists), as a list."""
+    domains = [list(domain) for domain in domains]
+    if ODOO_19:
+        from odoo.fields import Domain
+
+        return list(Domain.AND(domains))
+    from odoo.osv import expression
+
+    return expression.AND(domains)

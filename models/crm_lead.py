@@ -1,18 +1,21 @@
 from collections import defaultdict
+from datetime import timedelta
 
 import pytz
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, RedirectWarning, UserError, ValidationError
 from odoo.tools import SQL, format_datetime
 
-from .compat import commit_progress, equality_search_values
+from .compat import commit_progress, domain_and, domain_or, equality_search_values
 
 # The keys ``outbound_log_call`` takes (DESIGN.md, public interface).
 LOG_CALL_KEYS = {"status_id", "comment_code_id", "note", "duration", "call_at", "agreed_at", "recording_url"}
 # Writing these can make a lead start or stop needing a task (DESIGN.md rule 1).
 TASK_TRIGGER_FIELDS = {"team_id", "active", "stage_id", "type"}
+SUPERVISOR_GROUP = "sales_team.group_sale_salesman_all_leads"
+FIRST_DAYS_STATES = [("ongoing", "In Progress"), ("met", "Met"), ("missed", "Missed")]
 
 
 class CrmLead(models.Model):
@@ -69,6 +72,55 @@ class CrmLead(models.Model):
     # so that each due time is announced once and a new one re-arms the announcement.
     outbound_due_notified_at = fields.Datetime(readonly=True, copy=False)
     outbound_overdue_reported_at = fields.Datetime(readonly=True, copy=False)
+    # Calling discipline (DESIGN.md rule 3): the first days' daily target, the lost gate.
+    outbound_daily_target = fields.Integer(related="outbound_playbook_id.attempts_per_day", string="Daily Target")
+    outbound_first_days_start = fields.Date(
+        "First Days From",
+        compute="_compute_outbound_first_days",
+        store=True,
+        help="The local day (team's time zone) the lead was created or assigned.",
+    )
+    outbound_first_days_end = fields.Date(
+        "First Days Until", compute="_compute_outbound_first_days", store=True, index="btree_not_null"
+    )
+    outbound_first_days_target = fields.Selection(
+        FIRST_DAYS_STATES,
+        string="First Days Target",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Whether the lead got its daily attempts on each of its first days: met, missed (a past day "
+        "fell short), or still in progress.",
+    )
+    outbound_below_daily_target = fields.Boolean(
+        "Below Today's Target",
+        compute="_compute_outbound_below_daily_target",
+        search="_search_outbound_below_daily_target",
+        help="In its first days, and called fewer times today than the playbook asks.",
+    )
+    outbound_redial_overdue = fields.Boolean(
+        "Redial Overdue",
+        compute="_compute_outbound_redial_overdue",
+        search="_search_outbound_redial_overdue",
+        help="The next call is late by more than the playbook's overdue grace.",
+    )
+    outbound_lost_improperly = fields.Boolean(
+        "Lost Improperly",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        tracking=True,
+        help="Marked lost with fewer call attempts than the playbook's minimum, in a playbook that only flags.",
+    )
+    outbound_lost_override = fields.Boolean(
+        "Lost by Override",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="A supervisor marked it lost below the minimum of call attempts.",
+    )
+    outbound_lost_override_reason = fields.Text("Override Reason", readonly=True, copy=False)
+    outbound_lost_override_user_id = fields.Many2one("res.users", "Overridden By", readonly=True, copy=False)
 
     # ------------------------------------------------------------
     # COMPUTE / SEARCH
@@ -141,6 +193,78 @@ class CrmLead(models.Model):
             count = lead.outbound_no_answer_count
             lead.outbound_no_answer_label = _("N%(count)s", count=count) if count else False
 
+    @api.depends("date_open", "create_date", "team_id", "user_id", "outbound_playbook_id.first_days")
+    def _compute_outbound_first_days(self):
+        now = fields.Datetime.now()
+        for lead in self:
+            days = lead.outbound_playbook_id.first_days
+            if not days:
+                lead.outbound_first_days_start = lead.outbound_first_days_end = False
+                continue
+            start = lead._outbound_local_day(lead.date_open or lead.create_date or now)
+            lead.outbound_first_days_start = start
+            lead.outbound_first_days_end = start + timedelta(days=days - 1)
+
+    @api.depends("outbound_first_days_end", "outbound_attempts_today", "outbound_daily_target")
+    @api.depends_context("tz")
+    def _compute_outbound_below_daily_target(self):
+        today = self._outbound_today()
+        for lead in self:
+            lead.outbound_below_daily_target = bool(
+                lead.active
+                and not lead.outbound_is_final
+                and lead.outbound_first_days_end
+                and lead.outbound_first_days_end >= today
+                and lead.outbound_attempts_today < lead.outbound_daily_target
+            )
+
+    def _search_outbound_below_daily_target(self, operator, value):
+        domain = self._outbound_per_playbook_domain(
+            operator,
+            value,
+            lambda playbook: [
+                ("outbound_first_days_end", ">=", self._outbound_today()),
+                ("outbound_attempts_today", "<", playbook.attempts_per_day),
+            ],
+        )
+        return domain
+
+    @api.depends("outbound_next_call_at", "outbound_playbook_id.overdue_grace")
+    def _compute_outbound_redial_overdue(self):
+        now = fields.Datetime.now()
+        for lead in self:
+            grace = timedelta(hours=lead.outbound_playbook_id.overdue_grace)
+            lead.outbound_redial_overdue = bool(
+                lead.active and lead.outbound_next_call_at and lead.outbound_next_call_at <= now - grace
+            )
+
+    def _search_outbound_redial_overdue(self, operator, value):
+        now = fields.Datetime.now()
+        return self._outbound_per_playbook_domain(
+            operator,
+            value,
+            lambda playbook: [("outbound_next_call_at", "<=", now - timedelta(hours=playbook.overdue_grace))],
+        )
+
+    def _outbound_per_playbook_domain(self, operator, value, playbook_domain):
+        """Search a boolean rule whose threshold is a playbook setting: the open leads
+        of each playbook that match ``playbook_domain(playbook)``, or the others."""
+        equality = equality_search_values(operator, value)
+        if not equality:
+            raise UserError(
+                _("This field cannot be searched with %(operator)s %(value)s.", operator=operator, value=value)
+            )
+        positive, values = equality
+        wanted = {bool(v) for v in values} if positive else {True, False} - {bool(v) for v in values}
+        if len(wanted) != 1:
+            return [] if wanted else [("id", "=", False)]
+        playbooks = self.env["crm.outbound.playbook"].with_context(active_test=False).search([])
+        matching = domain_or(
+            [("outbound_playbook_id", "=", playbook.id), *playbook_domain(playbook)] for playbook in playbooks
+        )
+        matching = domain_and([[("active", "=", True), ("outbound_is_final", "=", False)], matching])
+        return matching if wanted == {True} else ["!", *matching]
+
     # ------------------------------------------------------------
     # ORM
     # ------------------------------------------------------------
@@ -177,9 +301,18 @@ class CrmLead(models.Model):
             for status, status_leads in with_status.grouped("outbound_status_id").items():
                 status_leads._outbound_apply_status(status, status_leads.outbound_comment_code_id[:1])
             (leads - with_status)._outbound_ensure_task()
+        # A lead never called must be in progress too, so the nightly cron can find it missed.
+        leads.filtered("outbound_first_days_start")._outbound_update_first_days()
         return leads
 
     def write(self, vals):
+        # Every route to lost archives the lead (the lost dialog, action_set_lost, a lost
+        # status, the archive action): the lost gate sits here, before anything else.
+        losing = self._outbound_lost_gate() if "active" in vals and not vals["active"] else None
+        if losing:
+            self._outbound_mark_lost_below_minimum(losing)
+        elif vals.get("active") and not all(self.mapped("active")):
+            vals = {**vals, **self._outbound_clear_lost_marks_vals()}
         if self.env.context.get("crm_outbound_applying"):
             return super().write(vals)
         # A status belongs to one playbook: leads moved to a team with another playbook
@@ -196,11 +329,26 @@ class CrmLead(models.Model):
             self._outbound_ensure_task()
         if "user_id" in vals:
             self._outbound_pending_tasks().write({"user_id": vals["user_id"] or self.env.uid})
+        if {"user_id", "team_id", "date_open"} & set(vals):
+            # A new assignment starts new first days.
+            self._outbound_update_first_days()
         return res
 
     # ------------------------------------------------------------
     # ACTIONS
     # ------------------------------------------------------------
+
+    def action_set_lost(self, **additional_values):
+        # The gate runs when the lead is archived, before the lost reason is written:
+        # tell it the reason, so that a supervisor's override dialog can offer it.
+        leads = self.with_context(crm_outbound_lost_reason_id=additional_values.get("lost_reason_id"))
+        return super(CrmLead, leads).action_set_lost(**additional_values)
+
+    def action_outbound_lost_override(self):
+        """Open the supervisor's dialog that marks these leads lost below the minimum."""
+        action = self.env["ir.actions.act_window"]._for_xml_id("crm_outbound.crm_lead_lost_override_action")
+        action["context"] = {"default_lead_ids": self.ids}
+        return action
 
     def action_outbound_calls(self):
         self.ensure_one()
@@ -260,6 +408,7 @@ class CrmLead(models.Model):
         else:
             calls = self.env["crm.outbound.call"].create(vals_list)
         self._outbound_count_calls(calls)
+        self._outbound_update_first_days()
         if call["status"]:
             self._outbound_apply_status(
                 call["status"],
@@ -425,6 +574,240 @@ class CrmLead(models.Model):
         self.modified(counters)
 
     # ------------------------------------------------------------
+    # BUSINESS: calling discipline (DESIGN.md rule 3)
+    # ------------------------------------------------------------
+
+    def _outbound_local_day(self, at):
+        """The day of the naive UTC datetime ``at`` in the lead's team's time zone."""
+        self.ensure_one()
+        tz = pytz.timezone(self.team_id._outbound_tz(self.user_id))
+        return pytz.utc.localize(at).astimezone(tz).date()
+
+    def _outbound_lost_gate(self):
+        """Check the leads of ``self`` about to be archived (marked lost) against their
+        playbook's minimum of call attempts.
+
+        Below the minimum, an operator is refused (block mode) and a supervisor is sent
+        to the override dialog, unless the ``crm_outbound_lost_override`` context key
+        carries the supervisor's reason. System code (superuser, the redial cadence's
+        exhausted outcome) is not held: it applies the playbook, no operator decides.
+
+        :return: ``{"override": leads, "flag": leads}``, the leads to mark, or None
+        """
+        if self.env.su or self.env.context.get("crm_outbound_cadence_exhausted"):
+            return None
+        below = self.filtered(
+            lambda lead: (
+                lead.active
+                and lead.outbound_playbook_id
+                and not lead.stage_id.is_won
+                and not lead.outbound_status_id.lost_gate_exempt
+                and lead.outbound_attempt_count < lead.outbound_playbook_id.min_attempts_before_lost
+            )
+        )
+        if not below:
+            return None
+        supervisor = self.env.user.has_group(SUPERVISOR_GROUP)
+        reason = self.env.context.get("crm_outbound_lost_override")
+        if reason:
+            if not supervisor:
+                raise AccessError(_("Only a supervisor may mark a lead lost below the minimum of call attempts."))
+            return {"override": below, "flag": below.browse()}
+        flagged = below.filtered(lambda lead: lead.outbound_playbook_id.lost_gate_mode == "flag")
+        blocked = below - flagged
+        if blocked:
+            message = "\n".join(
+                _(
+                    "Lead %(lead)s has %(count)s call attempts; at least %(minimum)s are needed before it may be "
+                    "marked lost.",
+                    lead=lead.display_name,
+                    count=lead.outbound_attempt_count,
+                    minimum=lead.outbound_playbook_id.min_attempts_before_lost,
+                )
+                for lead in blocked[:10]
+            )
+            if not supervisor:
+                raise UserError(_("%(message)s\nCall it again, or ask your supervisor.", message=message))
+            action = self.env.ref("crm_outbound.crm_lead_lost_override_action")
+            raise RedirectWarning(
+                _("%(message)s\nAs a supervisor you may override the rule, giving a reason.", message=message),
+                action.id,
+                _("Override"),
+                {
+                    "default_lead_ids": blocked.ids,
+                    "default_lost_reason_id": self.env.context.get("crm_outbound_lost_reason_id"),
+                    "default_status_id": self.env.context.get("crm_outbound_lost_status_id"),
+                },
+            )
+        return {"override": below.browse(), "flag": flagged}
+
+    def _outbound_mark_lost_below_minimum(self, losing):
+        """Record the leads the lost gate let through below the minimum: overridden
+        by a supervisor (stored and logged), or lost improperly (flag mode)."""
+        marks = self.with_context(crm_outbound_applying=True)
+        if losing["flag"]:
+            marks.browse(losing["flag"].ids).write({"outbound_lost_improperly": True})
+        overridden = losing["override"]
+        if overridden:
+            reason = self.env.context["crm_outbound_lost_override"]
+            marks.browse(overridden.ids).write(
+                {
+                    "outbound_lost_override": True,
+                    "outbound_lost_override_reason": reason,
+                    "outbound_lost_override_user_id": self.env.uid,
+                }
+            )
+            overridden._message_log_batch(
+                bodies={
+                    lead.id: Markup("<p>%s</p><p>%s</p>")
+                    % (
+                        _(
+                            "Marked lost by %(user)s with %(count)s of the %(minimum)s call attempts required: "
+                            "the lost gate was overridden.",
+                            user=self.env.user.name,
+                            count=lead.outbound_attempt_count,
+                            minimum=lead.outbound_playbook_id.min_attempts_before_lost,
+                        ),
+                        _("Reason: %(reason)s", reason=reason),
+                    )
+                    for lead in overridden
+                }
+            )
+
+    @api.model
+    def _outbound_clear_lost_marks_vals(self):
+        # A restored lead is no longer lost: its marks would count it in the lists.
+        return {
+            "outbound_lost_improperly": False,
+            "outbound_lost_override": False,
+            "outbound_lost_override_reason": False,
+            "outbound_lost_override_user_id": False,
+        }
+
+    def outbound_override_lost(self, reason, lost_reason_id=None, status_id=None):
+        """Mark the leads of ``self`` lost below their playbook's minimum of call
+        attempts, as a supervisor: the override and ``reason`` are stored and logged.
+
+        :param str reason: why the rule does not apply (required)
+        :param int lost_reason_id: the ``crm.lost.reason`` to set
+        :param int status_id: a status whose action is lost, to set instead
+        """
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(_("Give the reason for overriding the minimum of call attempts."))
+        if not self.env.user.has_group(SUPERVISOR_GROUP):
+            raise AccessError(_("Only a supervisor may mark a lead lost below the minimum of call attempts."))
+        leads = self.with_context(crm_outbound_lost_override=reason)
+        if status_id:
+            leads.write({"outbound_status_id": status_id})
+            leads = leads.filtered("active")
+        if leads:
+            leads.action_set_lost(lost_reason_id=lost_reason_id or False)
+        return True
+
+    def _outbound_update_first_days(self):
+        """Recompute whether the leads of ``self`` met their first days' target, from
+        their calls grouped by local day in one query."""
+        leads = self.filtered(lambda lead: lead.outbound_first_days_start and lead.outbound_daily_target)
+        (self - leads).filtered("outbound_first_days_target").with_context(crm_outbound_applying=True).write(
+            {"outbound_first_days_target": False}
+        )
+        if not leads:
+            return
+        self.env["crm.outbound.call"].flush_model(["lead_id", "call_at"])
+        tz_by_lead = {lead.id: lead.team_id._outbound_tz(lead.user_id) for lead in leads}
+        windows = SQL(", ").join(
+            SQL(
+                "(%s, %s, %s::date, %s::date)",
+                lead.id,
+                tz_by_lead[lead.id],
+                lead.outbound_first_days_start,
+                lead.outbound_first_days_end,
+            )
+            for lead in leads
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT w.lead_id, (call.call_at AT TIME ZONE 'UTC' AT TIME ZONE w.tz)::date AS day, count(*)
+                  FROM crm_outbound_call AS call
+                  JOIN (VALUES %s) AS w(lead_id, tz, first_day, last_day) ON w.lead_id = call.lead_id
+                 WHERE (call.call_at AT TIME ZONE 'UTC' AT TIME ZONE w.tz)::date BETWEEN w.first_day AND w.last_day
+              GROUP BY 1, 2
+                """,
+                windows,
+            )
+        )
+        calls_by_day = defaultdict(dict)
+        for lead_id, day, count in self.env.cr.fetchall():
+            calls_by_day[lead_id][day] = count
+        now = pytz.utc.localize(fields.Datetime.now())
+        ids_by_state = defaultdict(list)
+        for lead in leads:
+            target, counts = lead.outbound_daily_target, calls_by_day[lead.id]
+            start, end = lead.outbound_first_days_start, lead.outbound_first_days_end
+            today = now.astimezone(pytz.timezone(tz_by_lead[lead.id])).date()
+            days = [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
+            short = [day for day in days if counts.get(day, 0) < target]
+            if not short:
+                state = "met"
+            elif short[0] < today:
+                state = "missed"  # a past day of the window fell short: nothing can make it up
+            else:
+                state = "ongoing"
+            if lead.outbound_first_days_target != state:
+                ids_by_state[state].append(lead.id)
+        for state, lead_ids in ids_by_state.items():
+            self.browse(lead_ids).with_context(crm_outbound_applying=True).write({"outbound_first_days_target": state})
+
+    @api.model
+    def _outbound_first_days_query(self, after_id, limit):
+        """Leads whose first days' target is still in progress, locked for this worker."""
+        return SQL(
+            """
+            SELECT lead.id
+              FROM crm_lead AS lead
+             WHERE lead.outbound_first_days_target = 'ongoing'
+               AND lead.id > %s
+          ORDER BY lead.id
+             LIMIT %s
+               FOR UPDATE OF lead SKIP LOCKED
+            """,
+            after_id,
+            limit,
+        )
+
+    @api.model
+    def _cron_outbound_discipline(self, batch_size=1000):
+        """Close the first days' target of the leads whose day ended without their calls."""
+        self.flush_model(["outbound_first_days_target"])
+
+        def update(rows):
+            self.browse([row[0] for row in rows])._outbound_update_first_days()
+
+        self._outbound_run_in_batches(self._outbound_first_days_query, update, batch_size)
+        self._outbound_send_digests()
+
+    # ------------------------------------------------------------
+    # BUSINESS: the team leader's daily digest
+    # ------------------------------------------------------------
+
+    @api.model
+    def _outbound_send_digests(self):
+        """Mail each playbook team's leader yesterday's figures per operator and the
+        control lists' sizes; a team with nothing to report gets no mail."""
+        teams = self.env["crm.team"].search([("outbound_playbook_id", "!=", False), ("user_id", "!=", False)])
+        for team in teams:
+            body = team._outbound_digest_body()
+            if body:
+                team.message_post(
+                    body=body,
+                    subject=_("Outbound calling: yesterday in %(team)s", team=team.name),
+                    partner_ids=team.user_id.partner_id.ids,
+                    subtype_xmlid="mail.mt_comment",
+                )
+
+    # ------------------------------------------------------------
     # BUSINESS: statuses and the next call
     # ------------------------------------------------------------
 
@@ -448,7 +831,9 @@ class CrmLead(models.Model):
             leads.filtered(lambda lead: not lead.stage_id.is_won).action_set_won()
         elif status.lead_action == "lost":
             lost_reason = code.lost_reason_id or status.lost_reason_id
-            leads.filtered("active").action_set_lost(lost_reason_id=lost_reason.id)
+            leads.filtered("active").with_context(crm_outbound_lost_status_id=status.id).action_set_lost(
+                lost_reason_id=lost_reason.id
+            )
         next_at_by_lead = {
             lead: lead._outbound_next_call_at(status, code, base_at, agreed_at or lead.outbound_agreed_at)
             for lead in leads
@@ -466,7 +851,11 @@ class CrmLead(models.Model):
             status = playbook.exhausted_status_id
             if status:
                 leads.write({"outbound_status_id": status.id, "outbound_comment_code_id": False})
-            leads.filtered("active").action_set_lost(lost_reason_id=playbook.exhausted_lost_reason_id.id)
+            # The playbook's own cadence closes the lead, not an operator: the lost gate
+            # does not hold it (the cadence decides how many unanswered calls are enough).
+            leads.filtered("active").with_context(crm_outbound_cadence_exhausted=True).action_set_lost(
+                lost_reason_id=playbook.exhausted_lost_reason_id.id
+            )
             leads._outbound_replace_task(dict.fromkeys(leads, False), feedback=_("Cadence exhausted"))
 
     def _outbound_next_call_at(self, status, code, base_at, agreed_at=None):

@@ -48,6 +48,34 @@ class CrmOutboundPlaybook(models.Model):
         string="Lost Reason When Cadence Is Exhausted",
         tracking=True,
     )
+    # Calling discipline (DESIGN.md rule 3, seed 002)
+    attempts_per_day = fields.Integer(
+        "Attempts per Day",
+        default=3,
+        tracking=True,
+        help="During a lead's first days, the calls it must get each day, counted in the team's time zone.",
+    )
+    first_days = fields.Integer(
+        default=5,
+        tracking=True,
+        help="How many days, from the lead's creation or assignment, the daily attempts target applies.",
+    )
+    min_attempts_before_lost = fields.Integer(
+        "Minimum Attempts Before Lost",
+        default=15,
+        tracking=True,
+        help="A lead with fewer call attempts may not be marked lost, except through an exempt status "
+        "or a supervisor's override. 0 disables the gate.",
+    )
+    lost_gate_mode = fields.Selection(
+        [("block", "Block Operators"), ("flag", "Only Flag")],
+        string="Lost Gate",
+        required=True,
+        default="block",
+        tracking=True,
+        help="Block: operators cannot mark such a lead lost; supervisors override with a reason. "
+        "Only flag: the lead is marked lost, and flagged as lost improperly for the supervisors.",
+    )
     network_status_id = fields.Many2one(
         "crm.outbound.status",
         string="Network Sibling Status",
@@ -74,6 +102,21 @@ class CrmOutboundPlaybook(models.Model):
                         grace=playbook.overdue_grace,
                     )
                 )
+
+    @api.constrains("attempts_per_day", "first_days", "min_attempts_before_lost")
+    def _check_discipline_non_negative(self):
+        for playbook in self:
+            for fname in ("attempts_per_day", "first_days", "min_attempts_before_lost"):
+                if playbook[fname] < 0:
+                    raise ValidationError(
+                        _(
+                            "Playbook %(playbook)s: %(setting)s cannot be negative (%(value)s); use 0 to turn the "
+                            "rule off.",
+                            playbook=playbook.display_name,
+                            setting=self._fields[fname]._description_string(self.env),
+                            value=playbook[fname],
+                        )
+                    )
 
     @api.constrains("exhausted_status_id", "network_status_id")
     def _check_own_statuses(self):

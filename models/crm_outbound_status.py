@@ -57,6 +57,11 @@ class CrmOutboundStatus(models.Model):
     # What it does to the lead
     lead_action = fields.Selection(LEAD_ACTIONS, required=True, default="none")
     lost_reason_id = fields.Many2one("crm.lost.reason")
+    lost_gate_exempt = fields.Boolean(
+        "Exempt From the Lost Gate",
+        help="A lead in this status may be marked lost whatever its number of call attempts: a refusal "
+        "after a real conversation, bad data, a duplicate, a network sibling.",
+    )
     # The next task
     activity_type_id = fields.Many2one("mail.activity.type", string="Next Task")
     task_timing = fields.Selection(TASK_TIMINGS, required=True, default="delay")

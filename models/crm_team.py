@@ -1,8 +1,10 @@
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytz
+from markupsafe import Markup
 
-from odoo import fields, models
+from odoo import _, fields, models
+from odoo.tools import format_date
 
 
 class CrmTeam(models.Model):
@@ -33,6 +35,11 @@ class CrmTeam(models.Model):
             leads._outbound_clear_foreign_status(self.env["crm.outbound.playbook"].browse(vals["outbound_playbook_id"]))
         return res
 
+    def _outbound_tz(self, user=None):
+        """The time zone the team's calling days are counted in: its calling hours', its
+        leader's, else ``user``'s (the lead's salesperson), else UTC."""
+        return self.outbound_calendar_id.tz or self.user_id.tz or (user and user.tz) or "UTC"
+
     def _outbound_next_working_time(self, due):
         """``due`` (naive UTC) if it falls in the team's calling hours, else the start
         of the next working interval; ``due`` unchanged when the team has no calendar."""
@@ -46,3 +53,72 @@ class CrmTeam(models.Model):
             if interval_stop > start:
                 return max(interval_start, start).astimezone(pytz.utc).replace(tzinfo=None)
         return due
+
+    def _outbound_digest_body(self):
+        """The leader's daily digest of the team ``self``, or False when there is
+        nothing to say: no call yesterday and every control list empty."""
+        self.ensure_one()
+        tz = pytz.timezone(self._outbound_tz())
+        today = pytz.utc.localize(fields.Datetime.now()).astimezone(tz).date()
+        yesterday = today - timedelta(days=1)
+        rows = (
+            self.env["crm.outbound.call.report"]
+            .sudo()
+            ._read_group(
+                [("team_id", "=", self.id), ("call_date", "=", yesterday)],
+                ["user_id"],
+                ["call_count:sum", "answered_count:sum", "touch_count:sum", "result_count:sum"],
+            )
+        )
+
+        def utc(day):
+            return tz.localize(datetime.combine(day, time.min)).astimezone(pytz.utc).replace(tzinfo=None)
+
+        Lead = self.env["crm.lead"].sudo().with_context(tz=tz.zone, active_test=False)
+        team_domain = [("team_id", "=", self.id)]
+        lists = [
+            (_("Redials overdue"), [*team_domain, ("outbound_redial_overdue", "=", True)]),
+            (
+                _("Leads in their first days that missed a day's calling target"),
+                [
+                    *team_domain,
+                    ("active", "=", True),
+                    ("outbound_first_days_target", "=", "missed"),
+                    ("outbound_first_days_end", ">=", yesterday),
+                ],
+            ),
+            (
+                _("Leads lost yesterday below the minimum of call attempts"),
+                [
+                    *team_domain,
+                    ("active", "=", False),
+                    "|",
+                    ("outbound_lost_improperly", "=", True),
+                    ("outbound_lost_override", "=", True),
+                    ("date_closed", ">=", utc(yesterday)),
+                    ("date_closed", "<", utc(today)),
+                ],
+            ),
+        ]
+        counts = [(label, Lead.search_count(domain)) for label, domain in lists]
+        if not rows and not any(count for _label, count in counts):
+            return False
+        header = Markup("<tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>") % (
+            _("Operator"),
+            _("Calls"),
+            _("Answered"),
+            _("Successful Touches"),
+            _("Results"),
+        )
+        lines = Markup().join(
+            Markup("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>")
+            % (user.name or _("Unassigned"), calls, answered, touches, results)
+            for user, calls, answered, touches, results in rows
+        )
+        items = Markup().join(Markup("<li>%s: %s</li>") % (label, count) for label, count in counts if count)
+        return Markup("<p>%s</p><table class='table table-sm'>%s%s</table><ul>%s</ul>") % (
+            _("Calls on %(day)s:", day=format_date(self.env, yesterday)),
+            header,
+            lines,
+            items,
+        )

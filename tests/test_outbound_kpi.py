@@ -1,0 +1,157 @@
+from freezegun import freeze_time
+
+from odoo.tests import new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
+
+from .common import OutboundCase, dt
+
+
+@tagged("post_install", "-at_install")
+class TestOutboundKpiReport(OutboundCase):
+    """The operator KPI report against figures computed by hand on four calls."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.supervisor = new_test_user(
+            cls.env, login="outbound_kpi_supervisor", groups="sales_team.group_sale_salesman_all_leads"
+        )
+        cls.operator_utc = new_test_user(
+            cls.env, login="outbound_kpi_utc", groups="sales_team.group_sale_salesman", tz="UTC"
+        )
+        cls.team.member_ids = [(4, cls.operator_utc.id)]
+        lead_a = cls._new_leads(name="KPI lead A")
+        lead_b = cls._new_leads(name="KPI lead B", user_id=cls.operator_utc.id)
+        moscow = cls.salesman  # Europe/Moscow, UTC+3
+        cls._log(moscow, lead_a, "2026-03-02 06:00:00", cls.st_no_answer, 0)  # 09:00 local
+        cls._log(moscow, lead_a, "2026-03-02 07:00:00", cls.st_interest, 45)  # 10:00, a result
+        # 00:30 on 3 March in Moscow: the refusal closes the lead after 3 calls.
+        cls._log(moscow, lead_a, "2026-03-02 21:30:00", cls.st_refused, 20, note="Too expensive")
+        cls._log(cls.operator_utc, lead_b, "2026-03-02 10:00:00", cls.st_callback, 100, agreed_at="2026-03-05 10:00:00")
+
+    @classmethod
+    def _log(cls, user, lead, at, status, duration, **vals):
+        with freeze_time(at):
+            lead.with_user(user).outbound_log_call({"status_id": status.id, "duration": duration, **vals})
+
+    def _figures(self, groupby, aggregates=("call_count:sum",)):
+        Report = self.env["crm.outbound.call.report"].with_user(self.supervisor)
+        return {
+            group[0]: group[1:]
+            for group in Report._read_group([("team_id", "=", self.team.id)], [groupby], list(aggregates))
+        }
+
+    def test_figures_per_operator(self):
+        figures = self._figures(
+            "user_id",
+            (
+                "call_count:sum",
+                "answered_count:sum",
+                "touch_count:sum",
+                "result_count:sum",
+                "handling_time:avg",
+                "closed_lead_count:sum",
+                "calls_per_closed_lead:avg",
+            ),
+        )
+        self.assertEqual(figures[self.salesman], (3, 2, 1, 1, 32.5, 1, 3.0))
+        self.assertEqual(figures[self.operator_utc][:6], (1, 1, 1, 0, 100.0, 0))
+        self.assertFalse(figures[self.operator_utc][6], "no closed lead: no calls per closed lead")
+
+    def test_days_and_hours_are_the_operators_local_ones(self):
+        by_day = self._figures("call_date:day")
+        self.assertEqual(
+            {day.strftime("%Y-%m-%d") if hasattr(day, "strftime") else day: count for day, (count,) in by_day.items()},
+            {"2026-03-02": 3, "2026-03-03": 1},
+        )
+        self.assertEqual(
+            {hour: count for hour, (count,) in self._figures("call_hour").items()},
+            {"00": 1, "09": 1, "10": 2},
+        )
+
+    def test_status_distribution_by_contact_level(self):
+        by_level = self._figures("contact_level")
+        self.assertEqual({level: count for level, (count,) in by_level.items()}, {"decision_maker": 3, "none": 1})
+
+
+@tagged("post_install", "-at_install")
+class TestOutboundControlLists(OutboundCase):
+    """Each Outbound control list returns exactly the leads of a built scenario."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.supervisor = new_test_user(
+            cls.env, login="outbound_list_supervisor", groups="sales_team.group_sale_salesman_all_leads"
+        )
+        cls.playbook.write({"attempts_per_day": 2, "first_days": 2, "overdue_grace": 2})
+
+    def _list(self, xmlid):
+        action = self.env["ir.actions.act_window"]._for_xml_id(f"crm_outbound.{xmlid}")
+        context = safe_eval(action.get("context") or "{}", {"uid": self.supervisor.id})
+        Lead = self.env[action["res_model"]].with_user(self.supervisor).with_context(**context)
+        # Only this test's team: demo data may have leads in these lists too.
+        return Lead.search([*safe_eval(action["domain"], {"uid": self.supervisor.id}), ("team_id", "=", self.team.id)])
+
+    @freeze_time("2026-03-04 08:00:00")
+    def test_lists(self):
+        opened = dt("2026-03-03 06:00:00")  # first days: 3 and 4 March
+        called_twice, called_once, old = self._new_leads(3, date_open=opened)
+        old.date_open = dt("2026-02-20 06:00:00")
+        for at in ("2026-03-04 06:00:00", "2026-03-04 07:00:00"):
+            with freeze_time(at):
+                called_twice.with_user(self.salesman).outbound_log_call({"status_id": self.st_interest.id})
+        with freeze_time("2026-03-04 05:00:00"):
+            called_once.with_user(self.salesman).outbound_log_call({"status_id": self.st_no_answer.id})
+        self.assertEqual(self._list("crm_lead_action_outbound_not_called_today"), called_once)
+        # The cadence's 1 h redial was due at 06:00: at 08:00 it is late by the 2 h grace.
+        # The leads created now are due now, not late.
+        self.assertEqual(self._list("crm_lead_action_outbound_redial_overdue"), called_once)
+        self.assertFalse(self._list("crm_lead_action_outbound_without_task"), "rule 1 holds")
+        # Other code broke rule 1 behind the ORM's back (deleting a task re-creates it).
+        self.env.cr.execute("DELETE FROM mail_activity WHERE id IN %s", [tuple(self.pending(old).ids)])
+        self.env.invalidate_all()
+        self.assertEqual(self._list("crm_lead_action_outbound_without_task"), old)
+        self.playbook.write({"min_attempts_before_lost": 15, "lost_gate_mode": "flag"})
+        called_once.with_user(self.salesman).action_set_lost()
+        self.assertEqual(self._list("crm_lead_action_outbound_lost_below_minimum"), called_once)
+
+
+@tagged("post_install", "-at_install")
+class TestOutboundDigest(OutboundCase):
+    """The team leader's daily digest: yesterday's figures per operator and the
+    control lists, sent only when there is something to say."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.leader = new_test_user(
+            cls.env, login="outbound_leader", groups="sales_team.group_sale_salesman_all_leads", tz="Europe/Moscow"
+        )
+        cls.team.user_id = cls.leader
+        cls.quiet_team = cls.env["crm.team"].create(
+            {"name": "Quiet team", "outbound_playbook_id": cls.playbook.id, "user_id": cls.leader.id}
+        )
+        cls.playbook.write({"min_attempts_before_lost": 15, "lost_gate_mode": "flag"})
+
+    def _digests(self, team):
+        return self.env["mail.message"].search(
+            [("model", "=", "crm.team"), ("res_id", "=", team.id), ("subject", "like", "Outbound calling")]
+        )
+
+    def test_digest_content(self):
+        lead, lost = self._new_leads(2)
+        with freeze_time("2026-03-02 07:00:00"):  # 10:00 in Moscow on 2 March
+            lead.with_user(self.salesman).outbound_log_call({"status_id": self.st_interest.id, "duration": 45})
+            lost.with_user(self.salesman).outbound_log_call({"status_id": self.st_no_answer.id})
+            lost.with_user(self.salesman).action_set_lost()  # flag mode: lost improperly
+        with freeze_time("2026-03-03 00:30:00"):  # 03:30 on 3 March in Moscow
+            self.env["crm.lead"]._cron_outbound_discipline()
+        digest = self._digests(self.team)
+        self.assertEqual(len(digest), 1)
+        self.assertIn(self.leader.partner_id, digest.partner_ids, "sent to the team leader")
+        self.assertIn("Calls on 03/02/2026", digest.body)
+        # outbound_salesman: 2 calls, 1 answered, 1 touch, 1 result.
+        self.assertIn("<td>2</td><td>1</td><td>1</td><td>1</td>", digest.body)
+        self.assertIn("Leads lost yesterday below the minimum of call attempts: 1", digest.body)
+        self.assertFalse(self._digests(self.quiet_team), "nothing to say: no mail")
