@@ -14,6 +14,7 @@
         "data/crm_lost_reason_data.xml",
         "data/crm_outbound_playbook_data.xml",
         "data/ir_cron_data.xml",
+        "data/ir_config_parameter_data.xml",
         "views/crm_outbound_playbook_views.xml",
         "views/crm_outbound_status_views.xml",
         "views/crm_outbound_comment_code_views.xml",
