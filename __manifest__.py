@@ -23,6 +23,8 @@
         "views/crm_outbound_call_views.xml",
         "wizard/crm_lead_log_call_views.xml",
         "wizard/crm_outbound_call_attach_views.xml",
+        "wizard/crm_lead_network_mark_views.xml",
+        "views/crm_lead_network_views.xml",
         "views/crm_outbound_menus.xml",
         "views/crm_outbound_call_unmatched_views.xml",
     ],
@@ -30,6 +32,9 @@
         "demo/crm_outbound_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "crm_outbound/static/src/**/*",
+        ],
         "web.assets_tests": [
             "crm_outbound/static/tests/tours/*.js",
         ],

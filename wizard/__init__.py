@@ -1,2 +1,3 @@
 from . import crm_lead_log_call
 from . import crm_outbound_call_attach
+from . import crm_lead_network_mark
