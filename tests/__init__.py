@@ -7,3 +7,4 @@ from . import test_outbound_lead_status
 from . import test_outbound_ui
 from . import test_outbound_i18n
 from . import test_outbound_telephony
+from . import test_outbound_network
