@@ -836,7 +836,7 @@ class CrmLead(models.Model):
             (SELECT lead.id, lead.outbound_playbook_id AS playbook_id, lead.company_id,
                     lead.outbound_network_partner_id AS partner_id,
                     lead.phone_sanitized AS phone,
-                    CASE WHEN lead.email_domain_criterion LIKE '@%%'
+                    CASE WHEN left(lead.email_domain_criterion, 1) = '@'
                           AND lead.email_domain_criterion <> ALL(%s::varchar[])
                          THEN lead.email_domain_criterion END AS email_domain,
                     CASE WHEN lead.outbound_website_domain <> ALL(%s::varchar[])
@@ -850,7 +850,16 @@ class CrmLead(models.Model):
         )
         domain = self._get_sibling_domain()
         if unmarked_only:
-            domain = [*domain, ("outbound_is_final", "=", False)]
+            # Still to be marked: neither final (marked ones are), nor a result of its own
+            # (two branches may both buy), nor the head of other siblings.
+            domain = [
+                *domain,
+                ("outbound_is_final", "=", False),
+                "|",
+                ("outbound_status_id", "=", False),
+                ("outbound_status_id.is_result", "=", False),
+                ("outbound_network_sibling_ids", "=", False),
+            ]
         query = self._search(domain)
         query.order = None
         query.add_join(
@@ -877,8 +886,8 @@ class CrmLead(models.Model):
 
         Candidates are other open leads of the same playbook and company that share
         the network company, the sanitized phone, a non-public e-mail domain or a
-        non-public website domain; with ``unmarked_only``, only those not in a final
-        status. One query per 1000 leads of ``self``, whatever the size of the base."""
+        non-public website domain; with ``unmarked_only``, only those still to be
+        marked. One query per 1000 leads of ``self``, whatever the size of the base."""
         reasons_by_pair = defaultdict(dict)
         for ids in split_every(NETWORK_BATCH_SIZE, self.ids):
             sources = SQL("SELECT unnest(%s::int[])", list(ids))
