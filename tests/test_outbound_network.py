@@ -337,6 +337,11 @@ class TestOutboundNetwork(OutboundCase):
         self.assertTrue(head.outbound_network_unmarked)
         self.assertIn(sibling, Lead.search([("outbound_network_unmarked", "=", False)]))
 
+        # Another result in the network is a result of its own, not a sibling to mark.
+        sibling.with_user(self.salesman).outbound_log_call({"status_id": self.st_interest.id})
+        self.assertFalse(Lead.search([("outbound_network_unmarked", "=", True)]))
+        sibling.outbound_status_id = self.st_no_answer
+        self.assertEqual(Lead.search([("outbound_network_unmarked", "=", True)]), head)
         sibling.outbound_mark_network(head.id)
         self.assertFalse(Lead.search([("outbound_network_unmarked", "=", True)]))
         head.invalidate_recordset(["outbound_network_unmarked"])
