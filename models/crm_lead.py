@@ -257,7 +257,7 @@ class CrmLead(models.Model):
             """
         )
         query = self._outbound_sibling_query(sources, unmarked_only=True)
-        ids = [row[0] for row in self.env.execute_query(query.select(SQL("DISTINCT src.id")))]
+        ids = [row[0] for row in self.env.execute_query(query.select(SQL("DISTINCT pairs.src_id")))]
         return [("id", "in" if wanted == {True} else "not in", ids)]
 
     # ------------------------------------------------------------
@@ -811,9 +811,11 @@ class CrmLead(models.Model):
     def _outbound_sibling_query(self, sources, unmarked_only=False):
         """A query over candidate siblings (alias ``crm_lead``, within the sibling domain
         and the user's access rules) joined with the source leads they match (alias
-        ``src``), one row per pair; ``sources`` is an SQL query selecting the source
-        lead ids. Every key is an indexed equality, so the cost follows the number of
-        pairs, not the size of the base."""
+        ``pairs``: ``src_id`` and one flag per reason of ``SIBLING_REASONS``), one row
+        per pair; ``sources`` is an SQL query selecting the source lead ids.
+
+        One equality join per key, on its index, rather than one join on an OR of keys,
+        which PostgreSQL can only run as a loop over every pair of leads of a playbook."""
         fields_used = [
             "outbound_playbook_id",
             "company_id",
@@ -830,23 +832,54 @@ class CrmLead(models.Model):
         self.env["crm.outbound.status"].flush_model(["is_result"])
         public_mail = ["@" + domain for domain in self._outbound_public_domains("mail")]
         public_web = self._outbound_public_domains("web")
+        keys = {
+            "company": (SQL("outbound_network_partner_id"), SQL("src.partner_id")),
+            "phone": (SQL("phone_sanitized"), SQL("src.phone")),
+            "email": (SQL("email_domain_criterion"), SQL("src.email_domain")),
+            "website": (SQL("outbound_website_domain"), SQL("src.web_domain")),
+        }
+        matches = SQL(" UNION ALL ").join(
+            SQL(
+                """
+                SELECT src.id AS src_id, cand.id AS cand_id, %s AS reason
+                  FROM src
+                  JOIN crm_lead AS cand ON cand.%s = %s
+                   AND cand.outbound_playbook_id = src.playbook_id
+                   AND cand.company_id IS NOT DISTINCT FROM src.company_id
+                   AND cand.id != src.id
+                """,
+                reason,
+                column,
+                src_key,
+            )
+            for reason, (column, src_key) in keys.items()
+        )
         # Public keys become NULL on the source side, and NULL never equals anything.
-        src = SQL(
+        pairs = SQL(
             """
-            (SELECT lead.id, lead.outbound_playbook_id AS playbook_id, lead.company_id,
-                    lead.outbound_network_partner_id AS partner_id,
-                    lead.phone_sanitized AS phone,
-                    CASE WHEN left(lead.email_domain_criterion, 1) = '@'
-                          AND lead.email_domain_criterion <> ALL(%s::varchar[])
-                         THEN lead.email_domain_criterion END AS email_domain,
-                    CASE WHEN lead.outbound_website_domain <> ALL(%s::varchar[])
-                         THEN lead.outbound_website_domain END AS web_domain
-               FROM crm_lead AS lead
-              WHERE lead.id IN (%s))
+            (WITH src AS (
+                SELECT lead.id, lead.outbound_playbook_id AS playbook_id, lead.company_id,
+                       lead.outbound_network_partner_id AS partner_id,
+                       lead.phone_sanitized AS phone,
+                       CASE WHEN left(lead.email_domain_criterion, 1) = '@'
+                             AND lead.email_domain_criterion <> ALL(%s::varchar[])
+                            THEN lead.email_domain_criterion END AS email_domain,
+                       CASE WHEN lead.outbound_website_domain <> ALL(%s::varchar[])
+                            THEN lead.outbound_website_domain END AS web_domain
+                  FROM crm_lead AS lead
+                 WHERE lead.id IN (%s)
+            )
+            SELECT src_id, cand_id, %s
+              FROM (%s) AS matches
+          GROUP BY src_id, cand_id)
             """,
             public_mail,
             public_web,
             sources,
+            SQL(", ").join(
+                SQL("bool_or(reason = %s) AS %s", reason, SQL.identifier(f"by_{reason}")) for reason in SIBLING_REASONS
+            ),
+            matches,
         )
         domain = self._get_sibling_domain()
         if unmarked_only:
@@ -862,22 +895,7 @@ class CrmLead(models.Model):
             ]
         query = self._search(domain)
         query.order = None
-        query.add_join(
-            "JOIN",
-            "src",
-            src,
-            SQL(
-                """
-                src.id != crm_lead.id
-                AND src.playbook_id = crm_lead.outbound_playbook_id
-                AND src.company_id IS NOT DISTINCT FROM crm_lead.company_id
-                AND (crm_lead.outbound_network_partner_id = src.partner_id
-                     OR crm_lead.phone_sanitized = src.phone
-                     OR crm_lead.email_domain_criterion = src.email_domain
-                     OR crm_lead.outbound_website_domain = src.web_domain)
-                """
-            ),
-        )
+        query.add_join("JOIN", "pairs", pairs, SQL("pairs.cand_id = crm_lead.id"))
         return query
 
     def _outbound_find_siblings(self, unmarked_only=False):
@@ -894,15 +912,7 @@ class CrmLead(models.Model):
             query = self._outbound_sibling_query(sources, unmarked_only=unmarked_only)
             rows = self.env.execute_query(
                 query.select(
-                    SQL(
-                        """
-                        src.id, crm_lead.id,
-                        crm_lead.outbound_network_partner_id = src.partner_id,
-                        crm_lead.phone_sanitized = src.phone,
-                        crm_lead.email_domain_criterion = src.email_domain,
-                        crm_lead.outbound_website_domain = src.web_domain
-                        """
-                    )
+                    SQL("pairs.src_id, crm_lead.id, pairs.by_company, pairs.by_phone, pairs.by_email, pairs.by_website")
                 )
             )
             for src_id, cand_id, *matches in rows:
