@@ -137,7 +137,7 @@ class CrmLeadNetworkMarkLine(models.TransientModel):
     _description = "Network Sibling Candidate"
 
     wizard_id = fields.Many2one("crm.lead.network.mark", required=True, ondelete="cascade")
-    lead_id = fields.Many2one("crm.lead", string="Lead", required=True, ondelete="cascade")
+    lead_id = fields.Many2one("crm.lead", required=True, ondelete="cascade")
     selected = fields.Boolean("Mark", default=True)
     reasons = fields.Char("Why")
     skip_reason = fields.Char("Skipped Because")
