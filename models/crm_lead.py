@@ -1039,16 +1039,29 @@ class CrmLead(models.Model):
         }
 
     def _outbound_mark_network_batch(self, head, status):
-        # Cancelled, not done: the task was never carried out, the note below says why,
-        # and Odoo's "done" message for each task would cost 40 ms a sibling.
-        self._outbound_apply_status(
+        old_status_by_lead = {lead.id: lead.outbound_status_id for lead in self}
+        # One note per sibling says it all (status change, head, why), instead of Odoo's
+        # value tracking, which writes a message and its values one lead at a time: 10,000
+        # siblings took 145 s with tracking; the tasks are cancelled, not done, likewise.
+        leads = self.with_context(mail_notrack=True)
+        leads._outbound_apply_status(
             status, comment=_("Network sibling of %(head)s", head=head.display_name), cancel_tasks=True
         )
-        self.with_context(crm_outbound_applying=True).write({"outbound_network_head_id": head.id})
-        note = Markup("<p>%s</p>") % _(
-            "Marked as a network sibling of %(head)s: one decision maker for the network.", head=head._get_html_link()
+        leads.with_context(crm_outbound_applying=True).write({"outbound_network_head_id": head.id})
+        note_by_old_status = {
+            old: Markup("<p>%s</p>")
+            % _(
+                "Marked as a network sibling of %(head)s: one decision maker for the network "
+                "(status %(old)s → %(new)s).",
+                head=head._get_html_link(),
+                old=old.display_name or _("none"),
+                new=status.display_name,
+            )
+            for old in set(old_status_by_lead.values())
+        }
+        self._message_log_batch(
+            bodies={lead_id: note_by_old_status[old] for lead_id, old in old_status_by_lead.items()}
         )
-        self._message_log_batch(bodies=dict.fromkeys(self.ids, note))
         # Keep a long run's memory flat: what is written is flushed, what is read goes.
         self.env.flush_all()
         self.invalidate_recordset()
