@@ -1,6 +1,7 @@
 from odoo.exceptions import UserError
 from odoo.tests import Form, new_test_user, tagged
 
+from ..models.compat import ODOO_19
 from .common import OutboundCase
 
 
@@ -189,6 +190,7 @@ class TestOutboundNetwork(OutboundCase):
         siblings = self._lead("Pharmacy 2", phone="+7 495 123 45 67") | self._lead(
             "Pharmacy 3", phone="+7 495 123 45 67"
         )
+        siblings[0].with_user(self.salesman).outbound_log_call({"status_id": self.st_no_answer.id})
         for sibling in siblings:
             self.assertOneTask(sibling, self.type_redial)
 
@@ -199,6 +201,8 @@ class TestOutboundNetwork(OutboundCase):
             self.assertFalse(sibling.outbound_next_call_at)
             note = sibling.message_ids.filtered(lambda message: "Marked as a network sibling of" in message.body)
             self.assertEqual(len(note), 1)
+            old = "na. No answer" if sibling == siblings[0] else "none"
+            self.assertIn(f"(status {old} → net. Network sibling)", note.body, "the note tells the change")
             self.assertIn(f'data-oe-id="{head.id}"', note.body, "the note links to the head")
         self.assertOneTask(head, self.type_redial)
         [head_note] = head.message_ids.filtered(lambda message: "network siblings" in message.body).mapped("body")
@@ -209,6 +213,24 @@ class TestOutboundNetwork(OutboundCase):
         self.env["crm.lead"]._cron_outbound_enforce_task()
         for sibling in siblings:
             self.assertNoTask(sibling)
+
+    def test_marking_costs_the_same_queries_for_5_and_50_siblings(self):
+        def count_queries(size, expected):
+            head = self._lead(f"Head of {size}", website=f"big-{size}.ru")
+            siblings = self.env["crm.lead"]
+            for index in range(size):
+                siblings |= self._lead(f"Sibling {index} of {size}", website=f"big-{size}.ru")
+            self.env.flush_all()
+            self.env.invalidate_all()
+            with self.assertQueryCount(__system__=expected):
+                siblings.outbound_mark_network(head.id)
+                self.env.flush_all()
+            self.assertEqual(head.outbound_network_sibling_ids, siblings)
+
+        count_queries(1, 1000)  # warm the caches: access rules, subtypes, system parameters
+        expected = 32 if ODOO_19 else 31
+        count_queries(5, expected)
+        count_queries(50, expected)
 
     def test_another_status_undoes_the_mark(self):
         head = self._lead("Head", phone="+7 495 123 45 67")
