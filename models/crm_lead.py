@@ -98,7 +98,11 @@ class CrmLead(models.Model):
         help="The lead of the same network that got the result; this lead was marked as its sibling.",
     )
     outbound_network_sibling_ids = fields.One2many(
-        "crm.lead", "outbound_network_head_id", string="Network Siblings", readonly=True
+        "crm.lead",
+        "outbound_network_head_id",
+        string="Network Siblings",
+        readonly=True,
+        context={"active_test": False},
     )
     outbound_network_sibling_count = fields.Integer(
         "Network Sibling Count", compute="_compute_outbound_network_sibling_count"
@@ -194,11 +198,14 @@ class CrmLead(models.Model):
 
     @api.depends("outbound_network_sibling_ids")
     def _compute_outbound_network_sibling_count(self):
+        # Siblings may be archived: the seed's network status marks them lost.
         counts = dict(
-            self._read_group([("outbound_network_head_id", "in", self.ids)], ["outbound_network_head_id"], ["__count"])
+            self.with_context(active_test=False)._read_group(
+                [("outbound_network_head_id", "in", self._origin.ids)], ["outbound_network_head_id"], ["__count"]
+            )
         )
         for lead in self:
-            lead.outbound_network_sibling_count = counts.get(lead, 0)
+            lead.outbound_network_sibling_count = counts.get(lead._origin, 0)
 
     @api.depends("partner_id.commercial_partner_id.parent_id.commercial_partner_id")
     def _compute_outbound_network_partner_id(self):
@@ -358,7 +365,8 @@ class CrmLead(models.Model):
             "res_model": "crm.lead",
             "view_mode": "list,kanban,form",
             "domain": [("outbound_network_head_id", "=", self.id)],
-            "context": {"create": False},
+            # The seed's network status marks the siblings lost, which archives them.
+            "context": {"create": False, "active_test": False},
         }
 
     def action_outbound_network_head(self):
@@ -981,7 +989,9 @@ class CrmLead(models.Model):
         """``{lead: reason}`` for the leads of ``self`` that cannot be marked as network
         siblings of ``head`` (DESIGN.md rule 4: guard rails)."""
         heads = dict(
-            self._read_group([("outbound_network_head_id", "in", self.ids)], ["outbound_network_head_id"], ["__count"])
+            self.with_context(active_test=False)._read_group(
+                [("outbound_network_head_id", "in", self.ids)], ["outbound_network_head_id"], ["__count"]
+            )
         )
         skipped = {}
         for lead in self.with_context(active_test=False):
