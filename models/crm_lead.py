@@ -599,8 +599,8 @@ class CrmLead(models.Model):
             vals["outbound_comment"] = comment or False
         if agreed_at:
             vals["outbound_agreed_at"] = agreed_at
-        if status.outcome != "network" and status != status.playbook_id.network_status_id:
-            # Any other status undoes a network mark (DESIGN.md rule 4).
+        if status.outcome != "network":
+            # Any status but a network one undoes a network mark (DESIGN.md rule 4).
             vals["outbound_network_head_id"] = False
         leads.write(vals)
         exhausted = leads._outbound_exhausted() if status.task_timing == "cadence" else leads.browse()
