@@ -14,6 +14,7 @@
         "data/crm_lost_reason_data.xml",
         "data/crm_outbound_playbook_data.xml",
         "data/ir_cron_data.xml",
+        "data/ir_config_parameter_data.xml",
         "views/crm_outbound_playbook_views.xml",
         "views/crm_outbound_status_views.xml",
         "views/crm_outbound_comment_code_views.xml",
@@ -24,6 +25,8 @@
         "wizard/crm_lead_log_call_views.xml",
         "wizard/crm_outbound_call_attach_views.xml",
         "wizard/crm_lead_lost_override_views.xml",
+        "wizard/crm_lead_network_mark_views.xml",
+        "views/crm_lead_network_views.xml",
         "views/crm_outbound_menus.xml",
         "views/crm_outbound_call_unmatched_views.xml",
     ],
@@ -31,6 +34,9 @@
         "demo/crm_outbound_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "crm_outbound/static/src/**/*",
+        ],
         "web.assets_tests": [
             "crm_outbound/static/tests/tours/*.js",
         ],

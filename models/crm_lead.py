@@ -1,12 +1,13 @@
 from collections import defaultdict
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytz
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, RedirectWarning, UserError, ValidationError
-from odoo.tools import SQL, format_datetime
+from odoo.tools import SQL, format_datetime, split_every
 
 from .compat import commit_progress, domain_and, domain_or, equality_search_values
 
@@ -16,6 +17,21 @@ LOG_CALL_KEYS = {"status_id", "comment_code_id", "note", "duration", "call_at", 
 TASK_TRIGGER_FIELDS = {"team_id", "active", "stage_id", "type"}
 SUPERVISOR_GROUP = "sales_team.group_sale_salesman_all_leads"
 FIRST_DAYS_STATES = [("ongoing", "In Progress"), ("met", "Met"), ("missed", "Missed")]
+# Domains shared by unrelated organisations, never a sign of one network (DESIGN.md rule 4).
+# The system parameters crm_outbound.public_mail_domains / public_web_domains replace them.
+PUBLIC_MAIL_DOMAINS = (
+    "gmail.com googlemail.com yahoo.com hotmail.com outlook.com live.com icloud.com me.com aol.com "
+    "mail.ru bk.ru list.ru inbox.ru internet.ru yandex.ru yandex.com ya.ru rambler.ru lenta.ru ro.ru "
+    "autorambler.ru myrambler.ru mail.ua ukr.net"
+)
+PUBLIC_WEB_DOMAINS = (
+    "vk.com ok.ru facebook.com instagram.com t.me telegram.me wa.me youtube.com twitter.com x.com "
+    "2gis.ru yandex.ru google.com avito.ru hh.ru"
+)
+# Why a candidate is a network sibling, in the order the finder's query returns them.
+SIBLING_REASONS = ("company", "phone", "email", "website")
+# Marking network siblings writes and logs this many leads at a time.
+NETWORK_BATCH_SIZE = 1000
 
 
 class CrmLead(models.Model):
@@ -121,6 +137,45 @@ class CrmLead(models.Model):
     )
     outbound_lost_override_reason = fields.Text("Override Reason", readonly=True, copy=False)
     outbound_lost_override_user_id = fields.Many2one("res.users", "Overridden By", readonly=True, copy=False)
+    # Network siblings (DESIGN.md rule 4): the lead that got the result, and the keys that
+    # find the other organisations of its network through indexed equality lookups.
+    outbound_network_head_id = fields.Many2one(
+        "crm.lead",
+        string="Network Head",
+        index="btree_not_null",
+        tracking=True,
+        copy=False,
+        readonly=True,
+        ondelete="set null",
+        help="The lead of the same network that got the result; this lead was marked as its sibling.",
+    )
+    outbound_network_sibling_ids = fields.One2many(
+        "crm.lead",
+        "outbound_network_head_id",
+        string="Network Siblings",
+        readonly=True,
+        context={"active_test": False},
+    )
+    outbound_network_sibling_count = fields.Integer(
+        "Network Sibling Count", compute="_compute_outbound_network_sibling_count"
+    )
+    outbound_network_partner_id = fields.Many2one(
+        "res.partner",
+        string="Network Company",
+        compute="_compute_outbound_network_partner_id",
+        store=True,
+        index="btree_not_null",
+        help="The parent company of the lead's company: leads that share it are organisations of one network.",
+    )
+    outbound_website_domain = fields.Char(
+        "Website Domain", compute="_compute_outbound_website_domain", store=True, index="btree_not_null"
+    )
+    outbound_network_unmarked = fields.Boolean(
+        "Unmarked Network Siblings",
+        compute="_compute_outbound_network_unmarked",
+        search="_search_outbound_network_unmarked",
+        help="The lead got a result and other organisations of its network are still to be marked.",
+    )
 
     # ------------------------------------------------------------
     # COMPUTE / SEARCH
@@ -265,6 +320,77 @@ class CrmLead(models.Model):
         matching = domain_and([[("active", "=", True), ("outbound_is_final", "=", False)], matching])
         return matching if wanted == {True} else ["!", *matching]
 
+    @api.depends("outbound_network_sibling_ids")
+    def _compute_outbound_network_sibling_count(self):
+        # Siblings may be archived: the seed's network status marks them lost.
+        counts = dict(
+            self.with_context(active_test=False)._read_group(
+                [("outbound_network_head_id", "in", self._origin.ids)], ["outbound_network_head_id"], ["__count"]
+            )
+        )
+        for lead in self:
+            lead.outbound_network_sibling_count = counts.get(lead._origin, 0)
+
+    @api.depends("partner_id.commercial_partner_id.parent_id.commercial_partner_id")
+    def _compute_outbound_network_partner_id(self):
+        for lead in self:
+            company = lead.partner_id.commercial_partner_id
+            # A branch (a company of its own) under a head company belongs to the head's network.
+            lead.outbound_network_partner_id = company.parent_id.commercial_partner_id or company
+
+    @api.depends("website")
+    def _compute_outbound_website_domain(self):
+        for lead in self:
+            lead.outbound_website_domain = self._outbound_url_domain(lead.website)
+
+    @api.model
+    def _outbound_url_domain(self, url):
+        """The host of ``url``, lower case, without ``www.``: ``https://www.Acme.ru/shop`` → ``acme.ru``."""
+        url = (url or "").strip()
+        if not url:
+            return False
+        try:
+            host = urlsplit(url if "//" in url else f"//{url}").hostname
+        except ValueError:
+            return False
+        if not host or "." not in host:
+            return False
+        return host.removeprefix("www.")
+
+    def _compute_outbound_network_unmarked(self):
+        results = self.filtered(lambda lead: lead.outbound_status_id.is_result and lead.active)
+        unmarked = results._outbound_with_unmarked_siblings()
+        for lead in self:
+            lead.outbound_network_unmarked = lead in unmarked
+
+    def _search_outbound_network_unmarked(self, operator, value):
+        equality = equality_search_values(operator, value)
+        if not equality:
+            raise UserError(
+                _(
+                    "Unmarked Network Siblings cannot be searched with %(operator)s %(value)s.",
+                    operator=operator,
+                    value=value,
+                )
+            )
+        positive, values = equality
+        wanted = {bool(v) for v in values} if positive else {True, False} - {bool(v) for v in values}
+        if wanted == {True, False}:
+            return []
+        if not wanted:
+            return [("id", "=", False)]
+        sources = SQL(
+            """
+            SELECT lead.id
+              FROM crm_lead AS lead
+              JOIN crm_outbound_status AS status ON status.id = lead.outbound_status_id
+             WHERE status.is_result AND lead.active
+            """
+        )
+        query = self._outbound_sibling_query(sources, unmarked_only=True)
+        ids = [row[0] for row in self.env.execute_query(query.select(SQL("DISTINCT pairs.src_id")))]
+        return [("id", "in" if wanted == {True} else "not in", ids)]
+
     # ------------------------------------------------------------
     # ORM
     # ------------------------------------------------------------
@@ -366,6 +492,38 @@ class CrmLead(models.Model):
             "view_mode": "form",
             "target": "new",
             "context": {"default_lead_ids": self.ids},
+        }
+
+    def action_outbound_network_mark(self):
+        """Open the Mark network siblings dialog for these leads."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Mark Network Siblings"),
+            "res_model": "crm.lead.network.mark",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_lead_ids": self.ids},
+        }
+
+    def action_outbound_network_siblings(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Network Siblings of %(lead)s", lead=self.display_name),
+            "res_model": "crm.lead",
+            "view_mode": "list,kanban,form",
+            "domain": [("outbound_network_head_id", "=", self.id)],
+            # The seed's network status marks the siblings lost, which archives them.
+            "context": {"create": False, "active_test": False},
+        }
+
+    def action_outbound_network_head(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "crm.lead",
+            "view_mode": "form",
+            "res_id": self.outbound_network_head_id.id,
         }
 
     # ------------------------------------------------------------
@@ -811,9 +969,11 @@ class CrmLead(models.Model):
     # BUSINESS: statuses and the next call
     # ------------------------------------------------------------
 
-    def _outbound_apply_status(self, status, code=None, comment=None, agreed_at=None, base_at=None):
+    def _outbound_apply_status(self, status, code=None, comment=None, agreed_at=None, base_at=None, cancel_tasks=False):
         """Give ``status`` to the leads of ``self``: the redial cadence, won or lost,
-        and the one pending task its rule asks for (DESIGN.md rules 1 and 2)."""
+        and the one pending task its rule asks for (DESIGN.md rules 1 and 2).
+
+        With ``cancel_tasks``, the pending tasks are cancelled rather than marked done."""
         code = code or self.env["crm.outbound.comment.code"]
         base_at = base_at or fields.Datetime.now()
         leads = self.with_context(crm_outbound_applying=True)
@@ -822,6 +982,9 @@ class CrmLead(models.Model):
             vals["outbound_comment"] = comment or False
         if agreed_at:
             vals["outbound_agreed_at"] = agreed_at
+        if status.outcome != "network":
+            # Any status but a network one undoes a network mark (DESIGN.md rule 4).
+            vals["outbound_network_head_id"] = False
         leads.write(vals)
         exhausted = leads._outbound_exhausted() if status.task_timing == "cadence" else leads.browse()
         if exhausted:
@@ -838,7 +1001,11 @@ class CrmLead(models.Model):
             lead: lead._outbound_next_call_at(status, code, base_at, agreed_at or lead.outbound_agreed_at)
             for lead in leads
         }
-        leads._outbound_replace_task(next_at_by_lead, feedback=comment or status.display_name)
+        leads._outbound_replace_task(
+            next_at_by_lead, feedback=comment or status.display_name, cancel_tasks=cancel_tasks
+        )
+        if status.is_result:
+            leads._outbound_offer_network()
 
     def _outbound_exhausted(self):
         """The leads whose unanswered streak went past the last cadence step."""
@@ -899,12 +1066,16 @@ class CrmLead(models.Model):
     def _outbound_pending_tasks(self):
         return self.env["mail.activity"].search([("res_model", "=", self._name), ("res_id", "in", self.ids)])
 
-    def _outbound_replace_task(self, next_at_by_lead, feedback=None):
+    def _outbound_replace_task(self, next_at_by_lead, feedback=None, cancel_tasks=False):
         """Close the pending tasks of ``self`` and schedule the one each lead needs,
-        due at ``next_at_by_lead[lead]``."""
+        due at ``next_at_by_lead[lead]``. With ``cancel_tasks``, the pending tasks are
+        deleted in one go instead of being marked done one message at a time."""
         pending = self._outbound_pending_tasks()
         if pending:
-            pending.with_context(crm_outbound_applying=True)._action_done(feedback=feedback)
+            if cancel_tasks:
+                pending.with_context(crm_outbound_applying=True).unlink()
+            else:
+                pending.with_context(crm_outbound_applying=True)._action_done(feedback=feedback)
         lead_ids_by_next_at = defaultdict(list)
         for lead in self:
             lead_ids_by_next_at[next_at_by_lead.get(lead) or False].append(lead.id)
@@ -1021,6 +1192,313 @@ class CrmLead(models.Model):
             time_left = commit_progress(self.env, len(rows), remaining=0 if len(rows) < batch_size else 1)
             if len(rows) < batch_size or time_left <= 0:
                 return
+
+    # ------------------------------------------------------------
+    # BUSINESS: network siblings (DESIGN.md rule 4)
+    # ------------------------------------------------------------
+
+    @api.model
+    def _get_sibling_domain(self):
+        """The leads that may be network siblings at all: open leads of a playbook team.
+
+        A hook: the finder adds the matching keys, the same playbook and the same company
+        to it. Lost leads are archived, so the ORM's active filter leaves them out."""
+        return [("outbound_playbook_id", "!=", False), "|", ("stage_id", "=", False), ("stage_id.is_won", "=", False)]
+
+    @api.model
+    def _outbound_public_domains(self, kind):
+        """The mail (``kind="mail"``) or web domains shared by unrelated organisations."""
+        default = PUBLIC_MAIL_DOMAINS if kind == "mail" else PUBLIC_WEB_DOMAINS
+        param = self.env["ir.config_parameter"].sudo().get_param(f"crm_outbound.public_{kind}_domains", default)
+        return sorted({domain.strip().lower() for domain in param.replace(",", " ").split() if domain.strip()})
+
+    @api.model
+    def _outbound_sibling_query(self, sources, unmarked_only=False):
+        """A query over candidate siblings (alias ``crm_lead``, within the sibling domain
+        and the user's access rules) joined with the source leads they match (alias
+        ``pairs``: ``src_id`` and one flag per reason of ``SIBLING_REASONS``), one row
+        per pair; ``sources`` is an SQL query selecting the source lead ids.
+
+        One equality join per key, on its index, rather than one join on an OR of keys,
+        which PostgreSQL can only run as a loop over every pair of leads of a playbook."""
+        fields_used = [
+            "outbound_playbook_id",
+            "company_id",
+            "outbound_network_partner_id",
+            "phone_sanitized",
+            "email_domain_criterion",
+            "outbound_website_domain",
+            "outbound_is_final",
+            "outbound_status_id",
+            "active",
+            "stage_id",
+        ]
+        self.flush_model(fields_used)
+        self.env["crm.outbound.status"].flush_model(["is_result"])
+        public_mail = ["@" + domain for domain in self._outbound_public_domains("mail")]
+        public_web = self._outbound_public_domains("web")
+        keys = {
+            "company": (SQL("outbound_network_partner_id"), SQL("src.partner_id")),
+            "phone": (SQL("phone_sanitized"), SQL("src.phone")),
+            "email": (SQL("email_domain_criterion"), SQL("src.email_domain")),
+            "website": (SQL("outbound_website_domain"), SQL("src.web_domain")),
+        }
+        matches = SQL(" UNION ALL ").join(
+            SQL(
+                """
+                SELECT src.id AS src_id, cand.id AS cand_id, %s AS reason
+                  FROM src
+                  JOIN crm_lead AS cand ON cand.%s = %s
+                   AND cand.outbound_playbook_id = src.playbook_id
+                   AND cand.company_id IS NOT DISTINCT FROM src.company_id
+                   AND cand.id != src.id
+                """,
+                reason,
+                column,
+                src_key,
+            )
+            for reason, (column, src_key) in keys.items()
+        )
+        # Public keys become NULL on the source side, and NULL never equals anything.
+        pairs = SQL(
+            """
+            (WITH src AS (
+                SELECT lead.id, lead.outbound_playbook_id AS playbook_id, lead.company_id,
+                       lead.outbound_network_partner_id AS partner_id,
+                       lead.phone_sanitized AS phone,
+                       CASE WHEN left(lead.email_domain_criterion, 1) = '@'
+                             AND lead.email_domain_criterion <> ALL(%s::varchar[])
+                            THEN lead.email_domain_criterion END AS email_domain,
+                       CASE WHEN lead.outbound_website_domain <> ALL(%s::varchar[])
+                            THEN lead.outbound_website_domain END AS web_domain
+                  FROM crm_lead AS lead
+                 WHERE lead.id IN (%s)
+            )
+            SELECT src_id, cand_id, %s
+              FROM (%s) AS matches
+          GROUP BY src_id, cand_id)
+            """,
+            public_mail,
+            public_web,
+            sources,
+            SQL(", ").join(
+                SQL("bool_or(reason = %s) AS %s", reason, SQL.identifier(f"by_{reason}")) for reason in SIBLING_REASONS
+            ),
+            matches,
+        )
+        domain = self._get_sibling_domain()
+        if unmarked_only:
+            # Still to be marked: neither final (marked ones are), nor a result of its own
+            # (two branches may both buy), nor the head of other siblings.
+            domain = [
+                *domain,
+                ("outbound_is_final", "=", False),
+                "|",
+                ("outbound_status_id", "=", False),
+                ("outbound_status_id.is_result", "=", False),
+                ("outbound_network_sibling_ids", "=", False),
+            ]
+        query = self._search(domain)
+        query.order = None
+        query.add_join("JOIN", "pairs", pairs, SQL("pairs.cand_id = crm_lead.id"))
+        return query
+
+    def _outbound_find_siblings(self, unmarked_only=False):
+        """The candidate network siblings of each lead of ``self`` with the reasons they
+        match: ``{lead: {candidate: ["company", "phone", "email", "website"]}}``.
+
+        Candidates are other open leads of the same playbook and company that share
+        the network company, the sanitized phone, a non-public e-mail domain or a
+        non-public website domain; with ``unmarked_only``, only those still to be
+        marked. One query per 1000 leads of ``self``, whatever the size of the base."""
+        reasons_by_pair = defaultdict(dict)
+        for ids in split_every(NETWORK_BATCH_SIZE, self.ids):
+            sources = SQL("SELECT unnest(%s::int[])", list(ids))
+            query = self._outbound_sibling_query(sources, unmarked_only=unmarked_only)
+            rows = self.env.execute_query(
+                query.select(
+                    SQL("pairs.src_id, crm_lead.id, pairs.by_company, pairs.by_phone, pairs.by_email, pairs.by_website")
+                )
+            )
+            for src_id, cand_id, *matches in rows:
+                reasons_by_pair[src_id][cand_id] = [
+                    reason for reason, match in zip(SIBLING_REASONS, matches, strict=True) if match
+                ]
+        # Records that share one prefetch set, so that reading the candidates costs one query.
+        candidates = {cand.id: cand for cand in self.browse(list({c for by in reasons_by_pair.values() for c in by}))}
+        return {
+            lead: {candidates[cand_id]: reasons for cand_id, reasons in reasons_by_pair[lead.id].items()}
+            for lead in self
+            if lead.id in reasons_by_pair
+        }
+
+    def _outbound_with_unmarked_siblings(self):
+        """The leads of ``self`` that have siblings still to be marked."""
+        return self.browse([lead.id for lead in self._outbound_find_siblings(unmarked_only=True)])
+
+    def _outbound_sibling_reason_labels(self, reasons):
+        """The reasons a lead of ``self`` is matched, in words, with the shared value."""
+        self.ensure_one()
+        labels = {
+            "company": lambda: _("Same parent company (%(company)s)", company=self.outbound_network_partner_id.name),
+            "phone": lambda: _("Same phone (%(phone)s)", phone=self.phone_sanitized),
+            "email": lambda: _("Same e-mail domain (%(domain)s)", domain=self.email_domain_criterion),
+            "website": lambda: _("Same website (%(domain)s)", domain=self.outbound_website_domain),
+        }
+        return [labels[reason]() for reason in reasons]
+
+    def _outbound_check_network_head(self):
+        """Raise unless the lead ``self`` can be the head of a network."""
+        self.ensure_one()
+        if not self.outbound_playbook_id:
+            raise UserError(
+                _(
+                    "Lead %(lead)s is not in a sales team with an outbound playbook: it cannot head a network.",
+                    lead=self.display_name,
+                )
+            )
+        if not self.outbound_playbook_id.network_status_id:
+            raise UserError(
+                _(
+                    "Playbook %(playbook)s has no network sibling status: choose one on the playbook first.",
+                    playbook=self.outbound_playbook_id.display_name,
+                )
+            )
+        if self.outbound_network_head_id:
+            raise UserError(
+                _(
+                    "Lead %(lead)s is itself a network sibling of %(head)s: mark the siblings with %(head)s as "
+                    "their head instead.",
+                    lead=self.display_name,
+                    head=self.outbound_network_head_id.display_name,
+                )
+            )
+
+    def _outbound_network_skip_reasons(self, head):
+        """``{lead: reason}`` for the leads of ``self`` that cannot be marked as network
+        siblings of ``head`` (DESIGN.md rule 4: guard rails)."""
+        heads = dict(
+            self.with_context(active_test=False)._read_group(
+                [("outbound_network_head_id", "in", self.ids)], ["outbound_network_head_id"], ["__count"]
+            )
+        )
+        skipped = {}
+        for lead in self.with_context(active_test=False):
+            if lead == head:
+                reason = _("It is the head of the network.")
+            elif lead.outbound_playbook_id != head.outbound_playbook_id:
+                reason = _("Another playbook: %(playbook)s.", playbook=lead.outbound_playbook_id.display_name or "-")
+            elif lead.company_id != head.company_id:
+                reason = _("Another company: %(company)s.", company=lead.company_id.display_name or "-")
+            elif lead.outbound_network_head_id == head:
+                reason = _("Already marked as a sibling of this head.")
+            elif not lead.active:
+                reason = _("Lost.")
+            elif lead.stage_id.is_won:
+                reason = _("Won.")
+            elif lead.outbound_is_final:
+                reason = _("Final status: %(status)s.", status=lead.outbound_status_id.display_name)
+            elif lead in heads:
+                reason = _("It heads %(count)s network siblings of its own.", count=heads[lead])
+            else:
+                continue
+            skipped[lead] = reason
+        return skipped
+
+    def outbound_mark_network(self, head_id):
+        """Mark the leads of ``self`` as network siblings of the lead ``head_id``
+        (DESIGN.md rule 4): each gets the playbook's network status without a call, so
+        its pending task is closed, and is linked to the head; both sides get a chatter
+        note. Setting another status on a sibling undoes it.
+
+        Leads that cannot be marked are skipped, never touched: the head itself, leads
+        of another playbook or company, won, lost or final leads (network siblings
+        included) and leads that head siblings of their own. Works in batches of
+        1000 leads.
+
+        :param int head_id: the lead of the network that got the result
+        :return: ``{"marked": [lead ids], "skipped": [{"id", "name", "reason"}]}``
+        :raise UserError: when the head does not exist, has no playbook with a network
+            status, or is itself a network sibling
+        """
+        head = self._outbound_browse_id("crm.lead", "head_id", head_id)
+        head._outbound_check_network_head()
+        status = head.outbound_playbook_id.network_status_id
+        skipped = self._outbound_network_skip_reasons(head)
+        to_mark = self.with_context(active_test=False) - self.browse([lead.id for lead in skipped])
+        for ids in split_every(NETWORK_BATCH_SIZE, to_mark.ids):
+            self.browse(ids)._outbound_mark_network_batch(head, status)
+        if to_mark:
+            head._outbound_post_network_note(to_mark)
+        return {
+            "marked": to_mark.ids,
+            "skipped": [
+                {"id": lead.id, "name": lead.display_name, "reason": reason} for lead, reason in skipped.items()
+            ],
+        }
+
+    def _outbound_mark_network_batch(self, head, status):
+        old_status_by_lead = {lead.id: lead.outbound_status_id for lead in self}
+        # One note per sibling says it all (status change, head, why), instead of Odoo's
+        # value tracking, which writes a message and its values one lead at a time: 10,000
+        # siblings took 145 s with tracking; the tasks are cancelled, not done, likewise.
+        leads = self.with_context(mail_notrack=True)
+        leads._outbound_apply_status(
+            status, comment=_("Network sibling of %(head)s", head=head.display_name), cancel_tasks=True
+        )
+        leads.with_context(crm_outbound_applying=True).write({"outbound_network_head_id": head.id})
+        note_by_old_status = {
+            old: Markup("<p>%s</p>")
+            % _(
+                "Marked as a network sibling of %(head)s: one decision maker for the network "
+                "(status %(old)s → %(new)s).",
+                head=head._get_html_link(),
+                old=old.display_name or _("none"),
+                new=status.display_name,
+            )
+            for old in set(old_status_by_lead.values())
+        }
+        self._message_log_batch(
+            bodies={lead_id: note_by_old_status[old] for lead_id, old in old_status_by_lead.items()}
+        )
+        # Keep a long run's memory flat: what is written is flushed, what is read goes.
+        self.env.flush_all()
+        self.invalidate_recordset()
+
+    def _outbound_post_network_note(self, siblings):
+        self.ensure_one()
+        shown = 20
+        names = Markup(", ").join(lead._get_html_link() for lead in siblings[:shown])
+        more = len(siblings) - shown
+        if more > 0:
+            names = _("%(names)s and %(count)s more", names=names, count=more)
+        body = Markup("<p>%s</p>") % _("Marked %(count)s network siblings: %(names)s", count=len(siblings), names=names)
+        self.message_post(body=body, subtype_xmlid="mail.mt_note")
+
+    def _outbound_offer_network(self):
+        """Offer the operator to mark the siblings of the leads of ``self`` that just got
+        a result: a notification with a button that opens the wizard. Return the leads
+        that have siblings to mark."""
+        offered = self._outbound_with_unmarked_siblings()
+        if not offered or self.env.context.get("crm_outbound_network_offer_done"):
+            return offered
+        if len(offered) == 1:
+            title = _("%(lead)s has network siblings", lead=offered.display_name)
+            message = _("Other organisations of its network are still to call: mark them as network siblings?")
+            action = "crm_outbound.crm_lead_network_mark_action"
+            context = {"active_model": "crm.lead", "active_id": offered.id, "active_ids": offered.ids}
+            button = _("Mark Network Siblings")
+        else:
+            title = _("%(count)s results have network siblings", count=len(offered))
+            message = ", ".join(offered[:5].mapped("display_name")) + (" …" if len(offered) > 5 else "")
+            action = "crm_outbound.crm_lead_network_unmarked_action"
+            context = {}
+            button = _("Show Them")
+        self.env.user._bus_send(
+            "crm_outbound_network_offer",
+            {"title": title, "message": message, "button": button, "action": action, "context": context},
+        )
+        return offered
 
     # ------------------------------------------------------------
     # BUSINESS: the redial queue

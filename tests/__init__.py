@@ -9,3 +9,4 @@ from . import test_outbound_i18n
 from . import test_outbound_telephony
 from . import test_outbound_discipline
 from . import test_outbound_kpi
+from . import test_outbound_network

@@ -43,7 +43,10 @@ class CrmLeadLogCall(models.TransientModel):
         self.ensure_one()
         if len(self.lead_ids.outbound_playbook_id) > 1:
             raise UserError(_("These leads follow different playbooks: log their calls one playbook at a time."))
-        self.lead_ids.outbound_log_call(
+        # One lead that gets a result: offer its network siblings in the next dialog
+        # rather than in a notification (DESIGN.md rule 4).
+        offer_here = len(self.lead_ids) == 1 and self.status_id.is_result
+        self.lead_ids.with_context(crm_outbound_network_offer_done=offer_here).outbound_log_call(
             {
                 "status_id": self.status_id.id,
                 "comment_code_id": self.comment_code_id.id,
@@ -52,4 +55,6 @@ class CrmLeadLogCall(models.TransientModel):
                 "agreed_at": self.agreed_at,
             }
         )
+        if offer_here and self.lead_ids._outbound_with_unmarked_siblings():
+            return self.lead_ids.action_outbound_network_mark()
         return {"type": "ir.actions.act_window_close"}
