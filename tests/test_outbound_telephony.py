@@ -427,7 +427,7 @@ class TestOutboundTelephony(TelephonyCase):
 QUERIES_PER_BATCH = (
     {"new_10": 292, "replay_10": 11, "new_20": 562, "replay_20": 11}
     if ODOO_19
-    else {"new_10": 467, "replay_10": 11, "new_20": 918, "replay_20": 11}
+    else {"new_10": 478, "replay_10": 11, "new_20": 938, "replay_20": 11}
 )
 
 JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
