@@ -276,6 +276,8 @@ class CrmLead(models.Model):
              WHERE stage.is_won IS NOT TRUE
                AND route.role IS NOT NULL
                AND team.outbound_role IS DISTINCT FROM route.role
+               -- Leads of sales teams outside outbound calling (no role, no playbook) stay.
+               AND (team.id IS NULL OR team.outbound_role IS NOT NULL OR team.outbound_playbook_id IS NOT NULL)
                AND lead.id > %s
           ORDER BY lead.id
              LIMIT %s
@@ -312,7 +314,14 @@ class CrmLead(models.Model):
         to a team of the right role of their company, and to the salesperson of those
         teams with the fewest open leads (round-robin on the load). Returns the moved leads."""
         # Lost leads are routed too: refusals are the win-back manager's base (seed 003).
-        leads = self.filtered(lambda lead: not lead.stage_id.is_won and lead.company_id)
+        # Leads of sales teams outside outbound calling (no role, no playbook) stay.
+        leads = self.filtered(
+            lambda lead: (
+                not lead.stage_id.is_won
+                and lead.company_id
+                and (not lead.team_id or lead.team_id.outbound_role or lead.team_id.outbound_playbook_id)
+            )
+        )
         role_by_segment = self.env["crm.outbound.segment.route"]._outbound_role_by_segment(leads.company_id)
         to_move = defaultdict(lambda: self.browse())
         for lead in leads:

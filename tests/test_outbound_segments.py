@@ -165,9 +165,10 @@ class TestOutboundRouting(OutboundCase):
         cold = self._new_leads(1)
         settled = self._new_leads(1, partner_id=self.lapsed_partner.id, team_id=self.win_back.id)
         settled.user_id = self.closers[0]
+        outsider = self._new_leads(1, partner_id=self.lapsed_partner.id, team_id=self.plain_team.id)
         self.assertEqual(set(leads.mapped("outbound_segment")), {"lapsed_customer"})
         tasks_before = {lead: self.assertOneTask(lead) for lead in leads}
-        moved = (leads | cold | settled)._outbound_route_by_segment()
+        moved = (leads | cold | settled | outsider)._outbound_route_by_segment()
         self.assertEqual(moved, leads)
         self.assertEqual(set(leads.mapped("team_id")), {self.win_back})
         per_user = {user: len(leads.filtered(lambda lead, user=user: lead.user_id == user)) for user in self.closers}
@@ -182,6 +183,8 @@ class TestOutboundRouting(OutboundCase):
             self.assertIn("Win-back", str(note.body))
         # Already with the right role: untouched, no note.
         self.assertEqual(cold.team_id, self.team)
+        # A sales team outside outbound calling (no role, no playbook) keeps its leads.
+        self.assertEqual(outsider.team_id, self.plain_team)
         self.assertEqual((settled.team_id, settled.user_id), (self.win_back, self.closers[0]))
         self.assertFalse(any("Routed by segment" in str(body) for body in (cold | settled).message_ids.mapped("body")))
 
