@@ -15,6 +15,7 @@
         "data/crm_outbound_playbook_data.xml",
         "data/ir_cron_data.xml",
         "data/ir_config_parameter_data.xml",
+        "data/crm_outbound_segment_data.xml",
         "views/crm_outbound_playbook_views.xml",
         "views/crm_outbound_status_views.xml",
         "views/crm_outbound_comment_code_views.xml",
@@ -29,6 +30,7 @@
         "views/crm_lead_network_views.xml",
         "views/crm_outbound_menus.xml",
         "views/crm_outbound_call_unmatched_views.xml",
+        "views/crm_outbound_segment_views.xml",
     ],
     "demo": [
         "demo/crm_outbound_demo.xml",
@@ -41,6 +43,7 @@
             "crm_outbound/static/tests/tours/*.js",
         ],
     },
+    "post_init_hook": "post_init_hook",
     "installable": True,
     "application": False,
 }

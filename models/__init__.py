@@ -7,6 +7,7 @@ from . import crm_outbound_cadence_step
 from . import crm_outbound_call
 from . import crm_team
 from . import crm_lead
+from . import crm_outbound_segment
 from . import mail_activity
 
 # Last: its SQL view reads columns the models above add to crm_lead.

@@ -10,3 +10,4 @@ from . import test_outbound_telephony
 from . import test_outbound_discipline
 from . import test_outbound_kpi
 from . import test_outbound_network
+from . import test_outbound_segments

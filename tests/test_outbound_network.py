@@ -245,8 +245,8 @@ class TestOutboundNetwork(OutboundCase):
             self.assertEqual(head.outbound_network_sibling_ids, siblings)
 
         count_queries(1, 1000)  # warm the caches: access rules, subtypes, system parameters
-        count_queries(5, 39)
-        count_queries(50, 39)
+        count_queries(5, 43)
+        count_queries(50, 43)
 
     def test_another_status_undoes_the_mark(self):
         head = self._lead("Head", phone="+7 495 123 45 67")
