@@ -128,13 +128,15 @@ class TestOutboundLogCall(OutboundCase):
             self.assertOneTask(lead, self.type_redial)
 
     def test_query_count_of_logging(self):
-        # Measured (cold cache): 79 queries for 1 lead and 382 for 50 on 19.0, 95 for 1
-        # on 18.0; most of the per-lead part is the "task done" message Odoo posts on
-        # each lead. The bounds catch any per-lead loop that creeps in.
+        # Measured (cold cache) before the first days' target and the segment joined the
+        # path: 79 queries for 1 lead and 382 for 50 on 19.0, 95 for 1 on 18.0; with them,
+        # 101 for 1 lead on 18.0 (each adds a constant, not a per-lead cost). Most of the
+        # per-lead part is the "task done" message Odoo posts on each lead. The bounds
+        # catch any per-lead loop that creeps in.
         lead = self._new_leads().with_user(self.salesman)
         leads = self._new_leads(50).with_user(self.salesman)
         self.env.invalidate_all()
-        with self.assertQueryCount(__system__=100):
+        with self.assertQueryCount(__system__=105):
             lead.outbound_log_call({"status_id": self.st_interest.id})
             self.env.flush_all()
         self.env.invalidate_all()
