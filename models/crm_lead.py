@@ -919,23 +919,6 @@ class CrmLead(models.Model):
             self.browse(lead_ids).with_context(crm_outbound_applying=True).write({"outbound_first_days_target": state})
 
     @api.model
-    def _outbound_first_days_query(self, after_id, limit):
-        """Leads whose first days' target is still in progress, locked for this worker."""
-        return SQL(
-            """
-            SELECT lead.id
-              FROM crm_lead AS lead
-             WHERE lead.outbound_first_days_target = 'ongoing'
-               AND lead.id > %s
-          ORDER BY lead.id
-             LIMIT %s
-               FOR UPDATE OF lead SKIP LOCKED
-            """,
-            after_id,
-            limit,
-        )
-
-    @api.model
     def _cron_outbound_discipline(self, batch_size=1000):
         """Close the first days' target of the leads whose day ended without their calls."""
         self.flush_model(["outbound_first_days_target"])
@@ -943,7 +926,8 @@ class CrmLead(models.Model):
         def update(rows):
             self.browse([row[0] for row in rows])._outbound_update_first_days()
 
-        self._outbound_run_in_batches(self._outbound_first_days_query, update, batch_size)
+        ongoing = self._outbound_locked_leads_query(SQL("lead.outbound_first_days_target = 'ongoing'"))
+        self._outbound_run_in_batches(ongoing, update, batch_size)
         self._outbound_send_digests()
 
     # ------------------------------------------------------------
@@ -1171,6 +1155,29 @@ class CrmLead(models.Model):
             self.browse([row[0] for row in rows])._outbound_ensure_task()
 
         self._outbound_run_in_batches(self._outbound_broken_task_query, repair, batch_size)
+
+    @api.model
+    def _outbound_locked_leads_query(self, condition):
+        """The batch query of ``_outbound_run_in_batches`` for the leads that match the
+        SQL ``condition``: their ids in keyset order, locked for this worker."""
+
+        def query(after_id, limit):
+            return SQL(
+                """
+                SELECT lead.id
+                  FROM crm_lead AS lead
+                 WHERE (%s)
+                   AND lead.id > %s
+              ORDER BY lead.id
+                 LIMIT %s
+                   FOR UPDATE OF lead SKIP LOCKED
+                """,
+                condition,
+                after_id,
+                limit,
+            )
+
+        return query
 
     @api.model
     def _outbound_run_in_batches(self, query, process, batch_size):

@@ -226,21 +226,6 @@ class CrmLead(models.Model):
         self.invalidate_model(["outbound_segment"])
 
     @api.model
-    def _outbound_active_customer_query(self, after_id, limit):
-        """Leads counted as active customers, locked for this worker."""
-        return SQL(
-            """
-            SELECT lead.id FROM crm_lead AS lead
-             WHERE lead.outbound_segment = 'active_customer' AND lead.id > %s
-          ORDER BY lead.id
-             LIMIT %s
-               FOR UPDATE OF lead SKIP LOCKED
-            """,
-            after_id,
-            limit,
-        )
-
-    @api.model
     def _cron_outbound_segments(self, batch_size=1000):
         """Move the customers whose last purchase left the N months to lapsed."""
         self.flush_model(["outbound_segment"])
@@ -248,7 +233,8 @@ class CrmLead(models.Model):
         def update(rows):
             self.with_context(active_test=False).browse([row[0] for row in rows])._outbound_update_segments()
 
-        self._outbound_run_in_batches(self._outbound_active_customer_query, update, batch_size)
+        customers = self._outbound_locked_leads_query(SQL("lead.outbound_segment = 'active_customer'"))
+        self._outbound_run_in_batches(customers, update, batch_size)
 
     @api.model
     def _outbound_init_segments(self, batch_size=10000):

@@ -15,6 +15,7 @@ from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..models.compat import ODOO_19
+from ..models.crm_outbound_call import CALL_ITEM_KEYS
 from .common import OutboundCase, dt
 
 URL = "/crm_outbound/v1/calls"
@@ -437,18 +438,7 @@ JSON_VALUES = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=12,
 )
-ITEM_KEYS = [
-    "external_id",
-    "phone",
-    "lead_id",
-    "started_at",
-    "duration",
-    "answered",
-    "operator",
-    "recording_url",
-    "status_code",
-    "other",
-]
+ITEM_KEYS = [*sorted(CALL_ITEM_KEYS), "other"]
 ITEMS = st.dictionaries(
     st.sampled_from(ITEM_KEYS),
     JSON_VALUES
