@@ -1,6 +1,9 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+# Counts and durations of a playbook, where 0 is the smallest sensible value.
+NON_NEGATIVE_FIELDS = ("touch_threshold", "overdue_grace", "attempts_per_day", "first_days", "min_attempts_before_lost")
+
 
 class CrmOutboundPlaybook(models.Model):
     """The complete calling method of a sales team: its status catalog, comment codes,
@@ -89,29 +92,15 @@ class CrmOutboundPlaybook(models.Model):
             playbook.status_count = len(playbook.status_ids)
             playbook.team_count = len(playbook.team_ids)
 
-    @api.constrains("touch_threshold", "overdue_grace")
+    @api.constrains(*NON_NEGATIVE_FIELDS)
     def _check_non_negative(self):
         for playbook in self:
-            if playbook.touch_threshold < 0 or playbook.overdue_grace < 0:
-                raise ValidationError(
-                    _(
-                        "Playbook %(playbook)s: the touch threshold (%(threshold)s s) and the overdue grace "
-                        "(%(grace)s h) cannot be negative.",
-                        playbook=playbook.display_name,
-                        threshold=playbook.touch_threshold,
-                        grace=playbook.overdue_grace,
-                    )
-                )
-
-    @api.constrains("attempts_per_day", "first_days", "min_attempts_before_lost")
-    def _check_discipline_non_negative(self):
-        for playbook in self:
-            for fname in ("attempts_per_day", "first_days", "min_attempts_before_lost"):
+            for fname in NON_NEGATIVE_FIELDS:
                 if playbook[fname] < 0:
                     raise ValidationError(
                         _(
-                            "Playbook %(playbook)s: %(setting)s cannot be negative (%(value)s); use 0 to turn the "
-                            "rule off.",
+                            "Playbook %(playbook)s: %(setting)s cannot be negative (%(value)s); enter 0 or more "
+                            "(0 turns a calling discipline rule off).",
                             playbook=playbook.display_name,
                             setting=self._fields[fname]._description_string(self.env),
                             value=playbook[fname],

@@ -1,3 +1,4 @@
+import re
 from datetime import date
 
 from freezegun import freeze_time
@@ -48,13 +49,15 @@ class TestOutboundLostGate(OutboundCase):
 
     def test_negative_settings_are_refused_naming_the_value(self):
         for fname, label in (
+            ("touch_threshold", "Successful Touch Threshold (s)"),
+            ("overdue_grace", "Overdue Grace (hours)"),
             ("attempts_per_day", "Attempts per Day"),
             ("first_days", "First Days"),
             ("min_attempts_before_lost", "Minimum Attempts Before Lost"),
         ):
             with (
                 self.subTest(fname),
-                self.assertRaisesRegex(ValidationError, rf"{label} cannot be negative \(-2\)"),
+                self.assertRaisesRegex(ValidationError, rf"{re.escape(label)} cannot be negative \(-2\)"),
                 self.env.cr.savepoint(),
             ):
                 self.playbook.write({fname: -2})
