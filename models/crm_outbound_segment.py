@@ -6,9 +6,10 @@ from collections import defaultdict
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from .compat import add_unique_constraint
+from .compat import add_unique_constraint, equality_search_values
 
 SEGMENTS = [
     ("never_called", "Never Called"),
@@ -103,6 +104,72 @@ class CrmLead(models.Model):
         help="The lead's part of the calling base: the partner's purchases first, then the "
         "lead's call history (DESIGN.md rule 5).",
     )
+    outbound_segment_mine = fields.Boolean(
+        "My Team's Segments",
+        compute="_compute_outbound_segment_mine",
+        search="_search_outbound_segment_mine",
+        help="The lead's segment is served by the role of a sales team you belong to (as member or "
+        "leader), through its company's segment routing. Without such a team, every lead is yours.",
+    )
+
+    @api.depends("outbound_segment", "company_id")
+    @api.depends_context("uid", "company")
+    def _compute_outbound_segment_mine(self):
+        mine = self._outbound_my_segments()
+        for lead in self:
+            company_id = lead.company_id.id or self.env.company.id
+            lead.outbound_segment_mine = mine is None or lead.outbound_segment in mine.get(company_id, ())
+
+    def _search_outbound_segment_mine(self, operator, value):
+        equality = equality_search_values(operator, value)
+        if not equality:
+            raise UserError(
+                _("My Team's Segments cannot be searched with %(operator)s %(value)s.", operator=operator, value=value)
+            )
+        positive, values = equality
+        wanted = {bool(v) for v in values} if positive else {True, False} - {bool(v) for v in values}
+        mine = self._outbound_my_segments()
+        if wanted == {True, False} or (mine is None and wanted == {True}):
+            return []
+        if not wanted or mine is None:
+            return [("id", "=", False)]
+        # One explicit ("|", "&") tree, so that "!" negates all of it. Leads without a company
+        # follow the routing of the current company.
+        terms = [
+            [
+                "&",
+                ("company_id", "in", [company_id, False] if company_id == self.env.company.id else [company_id]),
+                ("outbound_segment", "in", sorted(segments)),
+            ]
+            for company_id, segments in mine.items()
+        ] or [[("id", "=", False)]]
+        domain = ["|"] * (len(terms) - 1) + [term for company_terms in terms for term in company_terms]
+        return domain if wanted == {True} else ["!", *domain]
+
+    @api.model
+    def _outbound_my_segments(self):
+        """{company id: segments} that the roles of the current user's sales teams serve,
+        or None when the user is in no team with a role: the call lists then show every lead."""
+        teams = (
+            self.env["crm.team"]
+            .sudo()
+            .search(
+                [
+                    ("outbound_role", "!=", False),
+                    "|",
+                    ("member_ids", "in", [self.env.uid]),
+                    ("user_id", "=", self.env.uid),
+                ]
+            )
+        )
+        roles = set(teams.mapped("outbound_role"))
+        if not roles:
+            return None
+        routes = self.env["crm.outbound.segment.route"].sudo().search([("role", "in", sorted(roles))])
+        mine = defaultdict(set)
+        for route in routes:
+            mine[route.company_id.id].add(route.segment)
+        return dict(mine)
 
     @api.model_create_multi
     def create(self, vals_list):

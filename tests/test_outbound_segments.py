@@ -1,6 +1,8 @@
 from freezegun import freeze_time
+from lxml import etree
 
 from odoo.tests import new_test_user
+from odoo.tools.safe_eval import safe_eval
 
 from .common import OutboundCase
 
@@ -202,3 +204,83 @@ class TestOutboundRouting(OutboundCase):
         action = lead.action_outbound_route_by_segment()
         self.assertEqual(action["params"]["type"], "success")
         self.assertEqual(lead.team_id, self.win_back)
+
+
+class TestOutboundCallLists(OutboundCase):
+    """Seed 003: each role's team calls its own segments, by default."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        groups = "sales_team.group_sale_salesman"
+        cls.cold_user = new_test_user(cls.env, login="cold_caller", groups=groups)
+        cls.win_back_leader = new_test_user(cls.env, login="win_back_leader", groups=groups)
+        cls.service_user = new_test_user(cls.env, login="service_user", groups=groups)
+        Team = cls.env["crm.team"]
+        Team.create({"name": "Cold", "outbound_role": "cold", "member_ids": [(4, cls.cold_user.id)]})
+        # A leader, not a member: leading a team gives its role too.
+        Team.create({"name": "Win-back", "outbound_role": "win_back", "user_id": cls.win_back_leader.id})
+        Team.create({"name": "Service", "outbound_role": "account_service", "member_ids": [(4, cls.service_user.id)]})
+        # Unassigned leads, which every salesperson may read.
+        cls.leads = cls._new_leads(6, user_id=False)
+        cls.by_segment = {}
+        for lead, segment in zip(
+            cls.leads,
+            [
+                "never_called",
+                "refused_early",
+                "offer_refused",
+                "special_offer_refused",
+                "lapsed_customer",
+                "active_customer",
+            ],
+            strict=True,
+        ):
+            lead.outbound_segment = segment
+            cls.by_segment[segment] = lead
+
+    def _segments_seen(self, user, mine=True):
+        leads = (
+            self.env["crm.lead"]
+            .with_user(user)
+            .search([("id", "in", self.leads.ids), ("outbound_segment_mine", "=", mine)])
+        )
+        return set(leads.mapped("outbound_segment"))
+
+    def test_each_role_sees_its_segments(self):
+        expected = {
+            self.cold_user: {"never_called", "refused_early", "offer_refused"},
+            self.win_back_leader: {"special_offer_refused", "lapsed_customer"},
+            self.service_user: {"active_customer"},
+        }
+        for user, segments in expected.items():
+            with self.subTest(user=user.login):
+                self.assertEqual(self._segments_seen(user), segments)
+                self.assertEqual(self._segments_seen(user, mine=False), set(self.by_segment) - segments)
+                flags = {lead.outbound_segment: lead.outbound_segment_mine for lead in self.leads.with_user(user)}
+                self.assertEqual({segment for segment, flag in flags.items() if flag}, segments)
+
+    def test_the_mapping_decides(self):
+        self.env["crm.outbound.segment.route"].search(
+            [("company_id", "=", self.env.company.id), ("segment", "=", "offer_refused")]
+        ).role = "win_back"
+        self.assertEqual(
+            self._segments_seen(self.win_back_leader), {"offer_refused", "special_offer_refused", "lapsed_customer"}
+        )
+        self.assertEqual(self._segments_seen(self.cold_user), {"never_called", "refused_early"})
+
+    def test_a_user_without_a_role_sees_every_segment(self):
+        # The salesperson's team has a playbook but no role.
+        self.assertEqual(self._segments_seen(self.salesman), set(self.by_segment))
+        self.assertEqual(self._segments_seen(self.salesman, mine=False), set())
+        self.assertTrue(all(self.leads.with_user(self.salesman).mapped("outbound_segment_mine")))
+
+    def test_call_lists_turn_the_filter_on(self):
+        for xmlid in ("crm_outbound.crm_lead_action_outbound", "crm_outbound.crm_lead_action_call_now"):
+            with self.subTest(xmlid):
+                action = self.env.ref(xmlid)
+                context = safe_eval(action.context, {"active_ids": [], "uid": self.env.uid})
+                self.assertEqual(context.get("search_default_outbound_segment_mine"), 1)
+                arch = self.env["crm.lead"].get_view(action.search_view_id.id, "search")["arch"]
+                (flt,) = etree.fromstring(arch).xpath("//filter[@name='outbound_segment_mine']")
+                self.assertEqual(flt.get("domain"), "[('outbound_segment_mine', '=', True)]")
