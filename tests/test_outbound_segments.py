@@ -1,7 +1,8 @@
 from freezegun import freeze_time
 from lxml import etree
 
-from odoo.tests import new_test_user
+from odoo.exceptions import AccessError
+from odoo.tests import Form, new_test_user
 from odoo.tools.safe_eval import safe_eval
 
 from .common import OutboundCase
@@ -202,6 +203,30 @@ class TestOutboundRouting(OutboundCase):
     def test_action_route_by_segment(self):
         lead = self._new_leads(1, partner_id=self.lapsed_partner.id)
         action = lead.action_outbound_route_by_segment()
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertEqual(lead.team_id, self.win_back)
+
+    def test_route_by_segment_is_for_supervisors(self):
+        lead = self._new_leads(1, partner_id=self.lapsed_partner.id)
+        leader = new_test_user(self.env, login="route_leader", groups="sales_team.group_sale_salesman_all_leads")
+        route_action = self.env.ref("crm_outbound.crm_lead_route_action")
+        Actions = self.env["ir.actions.actions"]
+
+        def bound(user):
+            return [action["id"] for action in Actions.with_user(user).get_bindings("crm.lead").get("action", [])]
+
+        # A salesperson neither sees the action nor may run it.
+        self.assertNotIn(route_action.id, bound(self.salesman))
+        with self.assertRaisesRegex(AccessError, r"Route by Segment .* needs the right .*User: All Documents"):
+            lead.with_user(self.salesman).action_outbound_route_by_segment()
+        self.assertEqual(lead.team_id, self.team)
+        # A team leader does, through the dialog the Action menu opens.
+        self.assertIn(route_action.id, bound(leader))
+        self.assertIn(route_action.id, bound(self.manager))
+        context = safe_eval(route_action.context, {"active_ids": lead.ids})
+        wizard = Form(self.env["crm.lead.route"].with_user(leader).with_context(**context)).save()
+        self.assertEqual(wizard.lead_count, 1)
+        action = wizard.action_route_apply()
         self.assertEqual(action["params"]["type"], "success")
         self.assertEqual(lead.team_id, self.win_back)
 
