@@ -6,6 +6,7 @@ Everything else in the addon is written once, against the API both versions shar
 import threading
 
 from odoo import models, release
+from odoo.tools import SQL, sql
 
 ODOO_19 = release.version_info[0] >= 19
 
@@ -22,6 +23,30 @@ def add_unique_constraint(namespace, name, definition, message):
         namespace[f"_{name}"] = models.Constraint(definition, message)
     else:
         namespace.setdefault("_sql_constraints", []).append((name, definition, message))
+
+
+def add_index(namespace, name, definition):
+    """Declare an SQL index in a model's class body, named ``<table>_<name>``.
+
+    Odoo 19 declares it as a ``models.Index`` attribute; Odoo 18 has no declarative
+    index, so the model's ``init()`` must call ``create_indexes(self)``, which creates it
+    there (and does nothing on Odoo 19). Call it from the class body as
+    ``add_index(locals(), "user_id_call_at_idx", "(user_id, call_at)")``.
+    """
+    if ODOO_19:
+        namespace[f"_{name}"] = models.Index(definition)
+    else:
+        namespace.setdefault("_outbound_indexes", []).append((name, definition))
+
+
+def create_indexes(model):
+    """Create the indexes that ``add_index`` declared on ``model`` (Odoo 18 only)."""
+    for name, definition in getattr(model, "_outbound_indexes", ()):
+        index = f"{model._table}_{name}"
+        if not sql.index_exists(model.env.cr, index):
+            model.env.cr.execute(
+                SQL("CREATE INDEX %s ON %s %s", SQL.identifier(index), SQL.identifier(model._table), SQL(definition))
+            )
 
 
 def commit_progress(env, processed, remaining):

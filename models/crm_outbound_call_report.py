@@ -3,6 +3,8 @@ from odoo.tools import SQL
 
 from .crm_outbound_status import CONTACT_LEVELS, OUTCOMES
 
+# The per-hour measures and the measure each one divides by the hours of work.
+RATIOS = {"results_per_hour": "result_count", "calls_per_hour": "call_count"}
 HOURS = [(f"{hour:02d}", f"{hour:02d}:00") for hour in range(24)]
 
 
@@ -11,7 +13,11 @@ class CrmOutboundCallReport(models.Model):
     in pivots and graphs by operator, team, day and hour.
 
     Day and hour are the operator's local ones. A lead closed (lost or won) counts once,
-    on its last call: "Calls per Closed Lead" averages the closed leads' call counts."""
+    on its last call: "Calls per Closed Lead" averages the closed leads' call counts.
+
+    An hour of work is one local hour of one operator with at least one call (seed 001:
+    results and calls "per hour"); it counts on its first call. The per-hour measures
+    divide sums of the group, so they hold in any grouping."""
 
     _name = "crm.outbound.call.report"
     _description = "Outbound Call Analysis"
@@ -47,11 +53,38 @@ class CrmOutboundCallReport(models.Model):
         aggregator="avg",
         help="How many calls the leads closed (lost or won) by these calls took, on average.",
     )
+    work_hours = fields.Integer(
+        "Hours of Work",
+        readonly=True,
+        help="The local hours (in the operator's time zone) in which the operator made at least one call.",
+    )
+    # Ratios of the group's sums (_read_group_select); empty on a single call.
+    results_per_hour = fields.Float(
+        "Results per Hour", readonly=True, aggregator="avg", help="Results divided by hours of work."
+    )
+    calls_per_hour = fields.Float(
+        "Calls per Hour of Work", readonly=True, aggregator="avg", help="Calls divided by hours of work."
+    )
 
     def _query(self):
         # The operator's time zone, if PostgreSQL knows it (a bad name would break the view).
         local_at = SQL("(call.call_at AT TIME ZONE 'UTC' AT TIME ZONE COALESCE(tz.name, 'UTC'))")
         closed = SQL("(lead.id IS NOT NULL AND (lead.active IS NOT TRUE OR stage.is_won IS TRUE))")
+        # The first call (by call_at, then id) of the operator's local hour: no earlier one
+        # since the hour began (in UTC: call_at minus the minutes past the local hour, for
+        # half-hour zones). A correlated subquery, not a window function, so that the view
+        # stays flattened and only queries asking for hours of work pay for it, through
+        # the (user_id, call_at) index of crm_outbound_call.
+        first_of_hour = SQL(
+            """(call.user_id IS NOT NULL AND NOT EXISTS (
+                   SELECT 1
+                     FROM crm_outbound_call AS earlier
+                    WHERE earlier.user_id = call.user_id
+                      AND earlier.call_at >= call.call_at - (%(local_at)s - date_trunc('hour', %(local_at)s))
+                      AND earlier.call_at <= call.call_at
+                      AND (earlier.call_at, earlier.id) < (call.call_at, call.id)))""",
+            local_at=local_at,
+        )
         return SQL(
             """
             SELECT call.id,
@@ -74,7 +107,10 @@ class CrmOutboundCallReport(models.Model):
                    COALESCE(call.duration, 0) AS duration,
                    CASE WHEN call.answered THEN COALESCE(call.duration, 0) END AS handling_time,
                    %(closed)s::int AS closed_lead_count,
-                   CASE WHEN %(closed)s THEN lead.outbound_attempt_count END AS calls_per_closed_lead
+                   CASE WHEN %(closed)s THEN lead.outbound_attempt_count END AS calls_per_closed_lead,
+                   %(first_of_hour)s::int AS work_hours,
+                   NULL::float AS results_per_hour,
+                   NULL::float AS calls_per_hour
               FROM crm_outbound_call AS call
          LEFT JOIN res_users AS operator ON operator.id = call.user_id
          LEFT JOIN res_partner AS partner ON partner.id = operator.partner_id
@@ -86,6 +122,19 @@ class CrmOutboundCallReport(models.Model):
             """,
             local_at=local_at,
             closed=closed,
+            first_of_hour=first_of_hour,
+        )
+
+    def _read_group_select(self, aggregate_spec, query):
+        """The per-hour measures of a group: its results or calls over its hours of work."""
+        fname = aggregate_spec.split(":")[0]
+        numerator = RATIOS.get(fname)
+        if not numerator:
+            return super()._read_group_select(aggregate_spec, query)
+        return SQL(
+            "SUM(%s)::float / NULLIF(SUM(%s), 0)",
+            self._field_to_sql(self._table, numerator, query),
+            self._field_to_sql(self._table, "work_hours", query),
         )
 
     def init(self):

@@ -75,6 +75,95 @@ class TestOutboundKpiReport(OutboundCase):
 
 
 @tagged("post_install", "-at_install")
+class TestOutboundKpiPerHour(OutboundCase):
+    """Hours of work, results per hour and calls per hour of work (seed 001) against
+    figures computed by hand: an hour of work is a local hour of one operator with calls.
+
+    Moscow (UTC+3): 09:05 two calls at the same second (a tie), 09:40 a result, 10:10 a
+    result, 00:30 the next day: 5 calls, 2 results, 3 hours of work.
+    Kolkata (UTC+5:30): 09:50, then 10:10 and 10:20 two results: 3 calls, 2 results, 2
+    hours of work, all three calls in the same UTC hour (04:00)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.supervisor = new_test_user(
+            cls.env, login="outbound_hours_supervisor", groups="sales_team.group_sale_salesman_all_leads"
+        )
+        cls.kolkata = new_test_user(
+            cls.env, login="outbound_hours_kolkata", groups="sales_team.group_sale_salesman", tz="Asia/Kolkata"
+        )
+        cls.team.member_ids = [(4, cls.kolkata.id)]
+        moscow = cls.salesman
+        leads = cls._new_leads(5)
+        cls._log(moscow, leads[0:2], "2026-03-02 06:05:00", cls.st_no_answer)
+        cls._log(moscow, leads[2], "2026-03-02 06:40:00", cls.st_interest)
+        cls._log(moscow, leads[3], "2026-03-02 07:10:00", cls.st_interest)
+        cls._log(moscow, leads[4], "2026-03-02 21:30:00", cls.st_no_answer)
+        leads = cls._new_leads(3, user_id=cls.kolkata.id)
+        cls._log(cls.kolkata, leads[0], "2026-03-02 04:20:00", cls.st_no_answer)
+        cls._log(cls.kolkata, leads[1], "2026-03-02 04:40:00", cls.st_interest)
+        cls._log(cls.kolkata, leads[2], "2026-03-02 04:50:00", cls.st_interest)
+
+    @classmethod
+    def _log(cls, user, leads, at, status):
+        with freeze_time(at):
+            leads.with_user(user).outbound_log_call({"status_id": status.id})
+
+    def _per_hour(self, groupby):
+        """{group: (calls, results, hours of work, results per hour, calls per hour)}"""
+        Report = self.env["crm.outbound.call.report"].with_user(self.supervisor)
+        groups = Report._read_group(
+            [("team_id", "=", self.team.id)],
+            [groupby] if groupby else [],
+            ["call_count:sum", "result_count:sum", "work_hours:sum", "results_per_hour:avg", "calls_per_hour:avg"],
+        )
+        figures = {}
+        for group in groups:
+            key = group[0] if groupby else None
+            if hasattr(key, "strftime"):
+                key = key.strftime("%Y-%m-%d")
+            values = group[1 if groupby else 0 :]
+            figures[key] = (*values[:3], round(values[3], 4), round(values[4], 4))
+        return figures
+
+    def test_per_operator(self):
+        self.assertEqual(
+            self._per_hour("user_id"),
+            {self.salesman: (5, 2, 3, 0.6667, 1.6667), self.kolkata: (3, 2, 2, 1.0, 1.5)},
+        )
+
+    def test_per_day(self):
+        self.assertEqual(
+            self._per_hour("call_date:day"),
+            {"2026-03-02": (7, 4, 4, 1.0, 1.75), "2026-03-03": (1, 0, 1, 0.0, 1.0)},
+        )
+
+    def test_per_local_hour(self):
+        self.assertEqual(
+            self._per_hour("call_hour"),
+            {"00": (1, 0, 1, 0.0, 1.0), "09": (4, 1, 2, 0.5, 2.0), "10": (3, 3, 2, 1.5, 1.5)},
+        )
+
+    def test_per_team(self):
+        self.assertEqual(self._per_hour("team_id"), {self.team: (8, 4, 5, 0.8, 1.6)})
+        self.assertEqual(self._per_hour(None), {None: (8, 4, 5, 0.8, 1.6)}, "the pivot's total")
+
+    def test_tied_calls_count_one_hour_on_the_first(self):
+        calls = self.env["crm.outbound.call.report"].search(
+            [("user_id", "=", self.salesman.id), ("call_at", "=", "2026-03-02 06:05:00")], order="id"
+        )
+        self.assertEqual(calls.mapped("work_hours"), [1, 0])
+
+    def test_offered_as_measures(self):
+        """The pivot and graph views offer numeric fields with an aggregator."""
+        fields = self.env["crm.outbound.call.report"].fields_get(
+            ["work_hours", "results_per_hour", "calls_per_hour"], ["aggregator"]
+        )
+        self.assertTrue(all(field.get("aggregator") for field in fields.values()), fields)
+
+
+@tagged("post_install", "-at_install")
 class TestOutboundControlLists(OutboundCase):
     """Each Outbound control list returns exactly the leads of a built scenario."""
 
