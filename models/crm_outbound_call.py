@@ -7,7 +7,7 @@ import pytz
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from .compat import add_index, add_unique_constraint, create_indexes
+from .compat import add_unique_constraint
 
 _logger = logging.getLogger(__name__)
 
@@ -97,13 +97,6 @@ class CrmOutboundCall(models.Model):
         "UNIQUE(integration_user_id, external_id)",
         "A call with this external id was already reported by this integration.",
     )
-    # The operator's calls in time order: the KPI report's hours of work look back in it.
-    add_index(locals(), "user_id_call_at_idx", "(user_id, call_at)")
-
-    def init(self):
-        res = super().init()
-        create_indexes(self)
-        return res
 
     # ------------------------------------------------------------
     # CRUD
