@@ -6,7 +6,6 @@ Everything else in the addon is written once, against the API both versions shar
 import threading
 
 from odoo import models, release
-from odoo.tools import SQL, sql
 
 ODOO_19 = release.version_info[0] >= 19
 
@@ -23,30 +22,6 @@ def add_unique_constraint(namespace, name, definition, message):
         namespace[f"_{name}"] = models.Constraint(definition, message)
     else:
         namespace.setdefault("_sql_constraints", []).append((name, definition, message))
-
-
-def add_index(namespace, name, definition):
-    """Declare an SQL index in a model's class body, named ``<table>_<name>``.
-
-    Odoo 19 declares it as a ``models.Index`` attribute; Odoo 18 has no declarative
-    index, so the model's ``init()`` must call ``create_indexes(self)``, which creates it
-    there (and does nothing on Odoo 19). Call it from the class body as
-    ``add_index(locals(), "user_id_call_at_idx", "(user_id, call_at)")``.
-    """
-    if ODOO_19:
-        namespace[f"_{name}"] = models.Index(definition)
-    else:
-        namespace.setdefault("_outbound_indexes", []).append((name, definition))
-
-
-def create_indexes(model):
-    """Create the indexes that ``add_index`` declared on ``model`` (Odoo 18 only)."""
-    for name, definition in getattr(model, "_outbound_indexes", ()):
-        index = f"{model._table}_{name}"
-        if not sql.index_exists(model.env.cr, index):
-            model.env.cr.execute(
-                SQL("CREATE INDEX %s ON %s %s", SQL.identifier(index), SQL.identifier(model._table), SQL(definition))
-            )
 
 
 def commit_progress(env, processed, remaining):
@@ -118,3 +93,29 @@ def domain_and(domains):
     from odoo.osv import expression
 
     return expression.AND(domains)
+
+
+def kanban_load(model, domain, groupby, specification, order=None, limit=80):
+    """Open a grouped kanban view the way the web client does: the groups with the
+    field's ``group_expand`` (empty columns too), then the first ``limit`` records of
+    each open group, read with ``specification``. Return the number of records read.
+
+    Odoo 19 reads the records of the open groups inside ``web_read_group``; Odoo 18's
+    client asks ``web_search_read`` once per open group (at most 10 of them)."""
+    if ODOO_19:
+        result = model.with_context(read_group_expand=True).web_read_group(
+            domain,
+            [groupby],
+            ["__count"],
+            order=order,
+            auto_unfold=True,
+            unfold_read_specification=specification,
+            unfold_read_default_limit=limit,
+        )
+        return sum(len(group.get("__records", [])) for group in result["groups"])
+    groups = model.web_read_group(domain, [groupby], [groupby], orderby=order or "", lazy=True)["groups"]
+    opened = [group for group in groups if not group.get("__fold")][:10]
+    return sum(
+        len(model.web_search_read(group["__domain"], specification, limit=limit, order=order)["records"])
+        for group in opened
+    )
