@@ -408,7 +408,9 @@ class CrmLead(models.Model):
             ]
         return statuses.search(["|", ("id", "in", statuses.ids), ("playbook_id", "in", playbook_ids)])
 
-    @api.constrains("outbound_status_id", "outbound_comment_code_id", "team_id")
+    # Not on team_id: a lead that changes teams leaves a status of its old playbook
+    # behind (write), it does not fail.
+    @api.constrains("outbound_status_id", "outbound_comment_code_id")
     def _check_outbound_status(self):
         for lead in self:
             lead.outbound_status_id._check_in_playbook(lead.outbound_playbook_id)
@@ -447,6 +449,10 @@ class CrmLead(models.Model):
             playbook = self.env["crm.team"].browse(vals["team_id"]).outbound_playbook_id
             self._outbound_clear_foreign_status(playbook)
         res = super().write(vals)
+        if "user_id" in vals and "team_id" not in vals:
+            # Odoo moves a lead to its new salesperson's team when the old one lacks them.
+            for playbook, leads in self.grouped("outbound_playbook_id").items():
+                leads._outbound_clear_foreign_status(playbook)
         if "outbound_status_id" in vals:
             status = self.env["crm.outbound.status"].browse(vals["outbound_status_id"])
             code = self.env["crm.outbound.comment.code"].browse(vals.get("outbound_comment_code_id"))
@@ -454,7 +460,11 @@ class CrmLead(models.Model):
         elif TASK_TRIGGER_FIELDS & set(vals):
             self._outbound_ensure_task()
         if "user_id" in vals:
-            self._outbound_pending_tasks().write({"user_id": vals["user_id"] or self.env.uid})
+            # The task follows the lead; the new salesperson hears of the lead from
+            # Odoo's assignment notice, not once more for its task.
+            self._outbound_pending_tasks().with_context(mail_activity_quick_update=True).write(
+                {"user_id": vals["user_id"] or self.env.uid}
+            )
         if {"user_id", "team_id", "date_open"} & set(vals):
             # A new assignment starts new first days.
             self._outbound_update_first_days()
@@ -1086,8 +1096,11 @@ class CrmLead(models.Model):
             )
             deadline = pytz.utc.localize(due).astimezone(tz).date()
             groups[activity_type, deadline, user, summary].append(lead.id)
+        # The tasks come by the hundred (every call, every repair, every reassignment):
+        # they show in the salesperson's activities, without a mail for each.
+        leads = self.with_context(crm_outbound_applying=True, mail_activity_quick_update=True)
         for (activity_type, deadline, user, summary), lead_ids in groups.items():
-            self.browse(lead_ids).with_context(crm_outbound_applying=True).activity_schedule(
+            leads.browse(lead_ids).activity_schedule(
                 activity_type_id=activity_type.id,
                 date_deadline=deadline,
                 summary=summary,

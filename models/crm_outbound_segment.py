@@ -460,8 +460,10 @@ class CrmLead(models.Model):
                     user=self.env["res.users"].browse(uid).display_name or _("nobody"),
                 )
             moved |= group
+        # A bulk assignment, as Odoo's own lead assignment does it: no mail per lead.
+        quiet = self.with_context(mail_auto_subscribe_no_notify=True)
         for (team_id, uid), lead_ids in moves.items():
-            self.browse(lead_ids).write({"team_id": team_id, "user_id": uid or False})
+            quiet.browse(lead_ids).write({"team_id": team_id, "user_id": uid or False})
         if moved:
             moved._message_log_batch(bodies)
         return moved

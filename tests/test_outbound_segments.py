@@ -171,7 +171,13 @@ class TestOutboundRouting(OutboundCase):
         outsider = self._new_leads(1, partner_id=self.lapsed_partner.id, team_id=self.plain_team.id)
         self.assertEqual(set(leads.mapped("outbound_segment")), {"lapsed_customer"})
         tasks_before = {lead: self.assertOneTask(lead) for lead in leads}
+        notices = self.env["mail.message"].search_count([("message_type", "=", "user_notification")])
         moved = (leads | cold | settled | outsider)._outbound_route_by_segment()
+        self.assertEqual(
+            self.env["mail.message"].search_count([("message_type", "=", "user_notification")]),
+            notices,
+            "a bulk assignment, as Odoo's lead assignment: no mail per lead or task",
+        )
         self.assertEqual(moved, leads)
         self.assertEqual(set(leads.mapped("team_id")), {self.win_back})
         per_user = {user: len(leads.filtered(lambda lead, user=user: lead.user_id == user)) for user in self.closers}

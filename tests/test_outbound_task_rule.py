@@ -1,7 +1,7 @@
 from freezegun import freeze_time
 
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import OutboundCase, dt
 
@@ -58,6 +58,36 @@ class TestOutboundTaskRule(OutboundCase):
         other = self.manager
         lead.user_id = other
         self.assertEqual(self.assertOneTask(lead).user_id, other)
+
+    def test_tasks_come_without_a_mail_each(self):
+        """Automatic tasks (a supervisor's call log, a reassignment) reach the
+        salesperson's activities, not their inbox: one notification per task would
+        flood an operator with hundreds a day. The reassignment itself is Odoo's one
+        notice."""
+        lead = self._new_leads()
+        Message = self.env["mail.message"]
+        notices = Message.search([("message_type", "=", "user_notification")]).ids
+        lead.with_user(self.manager).outbound_log_call({"status_id": self.st_interest.id})
+        self.assertEqual(self.assertOneTask(lead, self.type_sell).user_id, self.salesman)
+        colleague = new_test_user(self.env, login="outbound_colleague", groups="sales_team.group_sale_salesman")
+        self.team.member_ids = [(4, colleague.id)]
+        lead.with_user(self.manager).user_id = colleague
+        self.assertEqual(self.assertOneTask(lead).user_id, colleague)
+        new_notices = Message.search([("message_type", "=", "user_notification"), ("id", "not in", notices)])
+        self.assertEqual(len(new_notices), 1, new_notices.mapped("body"))
+        self.assertEqual(new_notices.model, "crm.lead", "the lead's assignment notice, not the task's")
+
+    def test_new_salesperson_of_another_team(self):
+        """Odoo moves a lead to the team of a salesperson who is not in its team: the
+        status of the old playbook goes with the team, the reassignment does not fail."""
+        lead = self._new_leads()
+        lead.outbound_status_id = self.st_interest
+        outsider = new_test_user(self.env, login="outbound_outsider", groups="sales_team.group_sale_salesman")
+        self.plain_team.member_ids = [(4, outsider.id)]
+        lead.user_id = outsider
+        self.assertEqual(lead.team_id, self.plain_team)
+        self.assertFalse(lead.outbound_status_id)
+        self.assertFalse(lead.outbound_playbook_id)
 
     def test_reopened_lead_and_team_change(self):
         lead = self._new_leads()
