@@ -67,9 +67,10 @@ class CrmOutboundCall(models.Model):
     )
     status_id = fields.Many2one("crm.outbound.status", index=True)
     comment_code_id = fields.Many2one("crm.outbound.comment.code")
-    contact_level = fields.Selection(related="status_id.contact_level", store=True)
-    outcome = fields.Selection(related="status_id.outcome", store=True)
-    is_result = fields.Boolean(related="status_id.is_result", store=True, string="Result")
+    # Precomputed: written with the call, not by an UPDATE per call after it.
+    contact_level = fields.Selection(related="status_id.contact_level", store=True, precompute=True)
+    outcome = fields.Selection(related="status_id.outcome", store=True, precompute=True)
+    is_result = fields.Boolean(related="status_id.is_result", store=True, precompute=True, string="Result")
     note = fields.Text()
     agreed_at = fields.Datetime("Agreed Date")
     recording_url = fields.Char("Recording")
