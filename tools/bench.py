@@ -1,0 +1,632 @@
+# Run by tools/bench inside `odoo-bin shell` (``env`` is given), once per step:
+#   BENCH_STEP=prepare     after `odoo-bin populate`: what row copying cannot do (one
+#                          pending task per governed lead), then ANALYZE; commits.
+#   BENCH_STEP=<scenario>  measures one scenario and its baseline, prints one JSON line
+#                          prefixed with BENCH_RESULT, and rolls everything back.
+# Every measured run is undone (savepoint), so runs and scenarios see the same base.
+import json
+import os
+import statistics
+import threading
+import time
+
+from odoo import fields
+from odoo.addons.crm_outbound.models import compat
+from odoo.tools import SQL
+
+# Crons must not commit their batches here: everything is rolled back at the end.
+threading.current_thread().testing = True
+
+# As the admin user, not the superuser: access rights and record rules are paid for.
+env = env(user=env.ref("base.user_admin").id, su=False)  # noqa: F821
+cr = env.cr
+Lead = env["crm.lead"]
+STEP = os.environ["BENCH_STEP"]
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+BULK = int(os.environ.get("BENCH_BULK", "1000"))
+EVENTS = int(os.environ.get("BENCH_EVENTS", "10000"))
+MASS = int(os.environ.get("BENCH_MASS", "10000"))
+
+
+class _Undo(Exception):
+    pass
+
+
+def _reset_peak():
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")  # resets the process's peak resident size (VmHWM)
+    except OSError:
+        pass
+
+
+def _peak_mb():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+
+def measure(operation, runs=RUNS, ops=1):
+    """Run ``operation(run_index)`` ``runs`` times, each undone afterwards; return the
+    median seconds and queries per run, and the peak resident memory (MB)."""
+    timings, queries = [], []
+    _reset_peak()
+    for run in range(runs):
+        env.invalidate_all()
+        try:
+            with cr.savepoint():
+                before, started = cr.sql_log_count, time.perf_counter()
+                operation(run)
+                env.flush_all()
+                timings.append(time.perf_counter() - started)
+                queries.append(cr.sql_log_count - before)
+                raise _Undo
+        except _Undo:
+            pass
+        cr.postcommit.clear()
+        env.invalidate_all()
+    return {
+        "seconds": statistics.median(timings),
+        "queries": statistics.median(queries),
+        "ops": ops,
+        "peak_mb": _peak_mb(),
+        "runs": runs,
+    }
+
+
+def report(scenario, size, result, baseline=None, goal="", met=None, note=""):
+    row = {"scenario": scenario, "size": size, "goal": goal, "met": met, "note": note, **result}
+    if baseline:
+        row["baseline_seconds"] = baseline["seconds"]
+        row["baseline_queries"] = baseline["queries"]
+        row["ratio"] = result["seconds"] / baseline["seconds"] if baseline["seconds"] else None
+        row["query_ratio"] = result["queries"] / baseline["queries"] if baseline["queries"] else None
+    print("BENCH_RESULT " + json.dumps(row), flush=True)
+
+
+def lead_ids(condition, limit):
+    cr.execute(
+        SQL(
+            """
+            SELECT lead.id FROM crm_lead AS lead
+         LEFT JOIN crm_stage AS stage ON stage.id = lead.stage_id
+             WHERE lead.active AND stage.is_won IS NOT TRUE AND (%s)
+          ORDER BY lead.id LIMIT %s
+            """,
+            condition,
+            limit,
+        )
+    )
+    return [row[0] for row in cr.fetchall()]
+
+
+HAS_TASK = SQL(
+    "EXISTS (SELECT 1 FROM mail_activity AS task WHERE task.res_model = 'crm.lead' AND task.res_id = lead.id "
+    "AND task.active)"
+)
+
+
+def workable(playbook, limit, user=None):
+    """Open, not final leads of ``playbook`` that have a salesperson (``user``)."""
+    condition = SQL(
+        "lead.outbound_playbook_id = %s AND lead.outbound_is_final IS NOT TRUE AND lead.user_id IS NOT NULL",
+        playbook.id,
+    )
+    if user:
+        condition = SQL("%s AND lead.user_id = %s", condition, user.id)
+    return Lead.browse(lead_ids(condition, limit))
+
+
+def ungoverned(limit, user=None):
+    """Leads of teams without a playbook: what plain Odoo does with a lead."""
+    condition = SQL("lead.outbound_playbook_id IS NULL AND lead.user_id IS NOT NULL")
+    if user:
+        condition = SQL("%s AND lead.user_id = %s", condition, user.id)
+    return Lead.browse(lead_ids(condition, limit))
+
+
+def operator(playbook):
+    """The salesperson with the most workable leads of ``playbook``: calls are logged
+    by the lead's own operator (Odoo mails an assignee other than the current user)."""
+    cr.execute(
+        "SELECT user_id FROM crm_lead WHERE outbound_playbook_id = %s AND active AND user_id IS NOT NULL "
+        "AND outbound_is_final IS NOT TRUE GROUP BY user_id ORDER BY count(*) DESC LIMIT 1",
+        [playbook.id],
+    )
+    return env["res.users"].browse(cr.fetchone()[0])
+
+
+def main_playbook():
+    return env.ref("crm_outbound.playbook_b2b_cold")
+
+
+def task_status(playbook):
+    """A status with a follow-up task due after a delay and no other requirement."""
+    return playbook.status_ids.filtered(
+        lambda status: (
+            status.task_timing == "delay"
+            and status.activity_type_id
+            and status.lead_action == "none"
+            and not status.is_final
+            and not status.comment_required
+            and status.outcome not in ("no_answer", "network")
+        )
+    ).sorted(lambda status: status.code != "2.5")[:1]
+
+
+def size_label():
+    cr.execute("SELECT count(*) FILTER (WHERE outbound_playbook_id IS NOT NULL), count(*) FROM crm_lead")
+    governed, total = cr.fetchone()
+    cr.execute("SELECT count(*) FROM crm_outbound_call")
+    calls = cr.fetchone()[0]
+    return f"{governed:,} outbound leads ({total:,} in all), {calls:,} calls"
+
+
+# ------------------------------------------------------------------ prepare
+
+
+def prepare():
+    """Give every governed lead that needs one its pending task: populate copies table
+    rows, and activities point to their lead by an integer ``res_id`` it cannot remap.
+    Then refresh the planner's statistics, which still describe the demo database."""
+    cr.execute("ANALYZE")
+    cr.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'mail_activity' "
+        "AND table_schema = current_schema AND column_name NOT IN ('id', 'res_id', 'user_id', 'date_deadline')"
+    )
+    columns = [SQL.identifier(row[0]) for row in cr.fetchall()]
+    cr.execute(
+        """
+        SELECT activity.id FROM mail_activity AS activity
+          JOIN crm_lead AS lead ON lead.id = activity.res_id
+         WHERE activity.res_model = 'crm.lead' AND activity.active AND lead.outbound_playbook_id IS NOT NULL
+         ORDER BY activity.id LIMIT 1
+        """
+    )
+    template = cr.fetchone()[0]
+    # The leads the repair cron would repair (rule 1 broken), all of them without a task.
+    cr.execute(Lead._outbound_broken_task_query(0, 10**9))
+    broken = [row[0] for row in cr.fetchall()]
+    cr.execute(
+        SQL(
+            """
+            INSERT INTO mail_activity (%(columns)s, res_id, user_id, date_deadline)
+            SELECT %(template_columns)s, lead.id, lead.user_id,
+                   COALESCE(lead.outbound_next_call_at, now() AT TIME ZONE 'UTC')::date
+              FROM crm_lead AS lead
+        CROSS JOIN (SELECT * FROM mail_activity WHERE id = %(template)s) AS template
+             WHERE lead.id = ANY(%(broken)s)
+               AND NOT EXISTS (SELECT 1 FROM mail_activity AS activity
+                                WHERE activity.res_model = 'crm.lead' AND activity.res_id = lead.id AND activity.active)
+            """,
+            columns=SQL(", ").join(columns),
+            template_columns=SQL(", ").join(SQL("template.%s", column) for column in columns),
+            template=template,
+            broken=broken,
+        )
+    )
+    print(f"prepare: {cr.rowcount} pending tasks added for {len(broken)} leads without one")
+    cr.execute("ANALYZE")
+    cr.commit()
+    print("prepare: " + size_label())
+
+
+# ------------------------------------------------------------------ scenarios
+
+
+def log_call():
+    playbook = main_playbook()
+    status = task_status(playbook)
+    user = operator(playbook)
+    leads = workable(playbook, RUNS, user).with_user(user)
+    plain = ungoverned(RUNS)
+    single = measure(lambda run: leads[run].outbound_log_call({"status_id": status.id, "duration": 45}))
+
+    def baseline(run):
+        lead = plain[run].with_user(plain[run].user_id)
+        lead.write({"description": "Called: interested, send the offer."})
+        lead.activity_schedule(
+            activity_type_id=status.activity_type_id.id, date_deadline=fields.Date.today(), user_id=lead.user_id.id
+        )
+
+    base = measure(baseline)
+
+    def baseline_with_done(run):
+        # What Odoo itself does to close a task and plan the next: the previous task
+        # marked done (its chatter message) before the new one.
+        lead = with_task[run].with_user(with_task[run].user_id)
+        lead.write({"description": "Called: interested, send the offer."})
+        lead.activity_ids[:1].action_feedback(feedback="Called: interested.")
+        lead.activity_schedule(
+            activity_type_id=status.activity_type_id.id, date_deadline=fields.Date.today(), user_id=lead.user_id.id
+        )
+
+    with_task = Lead.browse(
+        lead_ids(SQL("lead.outbound_playbook_id IS NULL AND lead.user_id IS NOT NULL AND %s", HAS_TASK), RUNS)
+    )
+    full = measure(baseline_with_done)
+    met = single["seconds"] <= 2 * base["seconds"] and single["queries"] <= 2 * base["queries"]
+    report(
+        "log one call",
+        "1 lead",
+        single,
+        base,
+        "≤ 2× baseline time and queries",
+        met,
+        "as the lead's operator; baseline: write one field and schedule one activity on a lead outside "
+        f"outbound calling; with the previous task marked done first (Odoo's action_feedback): "
+        f"{full['seconds'] * 1000:.0f} ms, {full['queries']:.0f} queries",
+    )
+    return single
+
+
+def log_call_bulk():
+    playbook = main_playbook()
+    status = task_status(playbook)
+    user = operator(playbook)
+    leads = workable(playbook, BULK + RUNS, user).with_user(user)
+    single = measure(lambda run: leads[BULK + run].outbound_log_call({"status_id": status.id, "duration": 45}))
+    bulk = measure(lambda run: leads[:BULK].outbound_log_call({"status_id": status.id, "duration": 45}), runs=3)
+    bulk["ops"] = len(leads[:BULK])
+    per_lead = bulk["seconds"] / bulk["ops"]
+    per_lead_queries = bulk["queries"] / bulk["ops"]
+    met = per_lead <= single["seconds"] / 5
+    report(
+        "log calls in one batch",
+        f"{bulk['ops']} leads",
+        bulk,
+        single,
+        "per-lead cost ≤ 1/5 of one lead's",
+        met,
+        f"per lead {per_lead * 1000:.1f} ms and {per_lead_queries:.2f} queries; one lead alone "
+        f"{single['seconds'] * 1000:.0f} ms and {single['queries']:.0f} queries",
+    )
+
+
+def webhook():
+    integration = env["res.users"].search(
+        [("group_ids" if compat.ODOO_19 else "groups_id", "in", env.ref("crm_outbound.group_outbound_integration").id)],
+        limit=1,
+    )
+    if not integration:
+        integration = env["res.users"].create(
+            {
+                "name": "Bench PBX",
+                "login": "bench_pbx",
+                ("group_ids" if compat.ODOO_19 else "groups_id"): [
+                    (6, 0, [env.ref("crm_outbound.group_outbound_integration").id, env.ref("base.group_user").id])
+                ],
+            }
+        )
+    leads = workable(main_playbook(), EVENTS)
+    cr.execute("SELECT id, phone_sanitized FROM crm_lead WHERE id = ANY(%s)", [leads.ids])
+    phones = dict(cr.fetchall())
+    batch_size = 1000
+    started_at = "2026-11-20T10:00:00+00:00"
+
+    def items(run, start):
+        return [
+            {
+                "external_id": f"bench-{run}-{index}",
+                **({"phone": phones[lead_id]} if index % 2 and phones.get(lead_id) else {"lead_id": lead_id}),
+                "started_at": started_at,
+                "duration": (index * 7) % 90,
+                "answered": bool(index % 3),
+            }
+            for index, lead_id in enumerate(leads.ids[start : start + batch_size], start)
+        ]
+
+    Call = env["crm.outbound.call"].with_user(integration)
+
+    def ingest(run):
+        for start in range(0, len(leads), batch_size):
+            results = Call._outbound_ingest(items(run, start))
+            assert all(result["result"] == "created" for result in results), results[:3]
+            env.flush_all()
+
+    def plain_create(run):
+        for start in range(0, len(leads), batch_size):
+            env["crm.outbound.call"].create(
+                [
+                    {
+                        "lead_id": lead_id,
+                        "call_at": fields.Datetime.now(),
+                        "duration": (index * 7) % 90,
+                        "external_id": f"plain-{run}-{index}",
+                        "source": "webhook",
+                    }
+                    for index, lead_id in enumerate(leads.ids[start : start + batch_size], start)
+                ]
+            )
+            env.flush_all()
+
+    with_task = ungoverned(batch_size)
+    with_task.with_context(mail_activity_quick_update=True).activity_schedule(
+        "mail.mail_activity_data_todo", date_deadline=fields.Date.today()
+    )
+
+    def odoo_floor(run):
+        # The chatter Odoo writes for what each event does to its lead, in bulk: the
+        # call row, the previous task marked done (one message each), the next task.
+        env["crm.outbound.call"].create(
+            [{"lead_id": lead_id, "external_id": f"floor-{run}-{lead_id}"} for lead_id in with_task.ids]
+        )
+        with_task.activity_ids.action_feedback(feedback="No answer")
+        with_task.with_context(mail_activity_quick_update=True).activity_schedule(
+            "mail.mail_activity_data_call", date_deadline=fields.Date.today()
+        )
+
+    runs = max(1, min(RUNS, 3))
+    result = measure(ingest, runs=runs, ops=len(leads))
+    base = measure(plain_create, runs=runs, ops=len(leads))
+    floor = measure(odoo_floor, runs=runs, ops=len(with_task))
+    rate = len(leads) / result["seconds"]
+    met = rate >= 300 and result["seconds"] <= 2 * base["seconds"]
+    report(
+        "webhook ingestion",
+        f"{len(leads)} events, batches of {batch_size}",
+        result,
+        base,
+        "≥ 300 events/s; ≤ 2× plain create per event",
+        met,
+        f"{rate:.0f} events/s; {result['queries'] / len(leads):.1f} queries per event "
+        f"(plain create {base['queries'] / len(leads):.1f}); Odoo's own chatter for the same effect "
+        f"(task done + next task + call row, in bulk on {len(with_task)} leads): "
+        f"{len(with_task) / floor['seconds']:.0f} events/s",
+    )
+
+
+def redial_cron():
+    now = fields.Datetime.now()
+    cr.execute(
+        SQL(
+            """
+            UPDATE crm_lead SET outbound_next_call_at = LEAST(outbound_next_call_at, %(now)s),
+                                outbound_due_notified_at = NULL, outbound_overdue_reported_at = NULL
+             WHERE outbound_playbook_id IS NOT NULL AND active AND outbound_next_call_at IS NOT NULL
+            """,
+            now=now,
+        )
+    )
+    due = cr.rowcount
+    env.invalidate_all()
+    result = measure(lambda run: Lead._cron_outbound_redial_queue(), runs=min(RUNS, 3))
+    cr.execute(
+        "SELECT id FROM crm_lead WHERE outbound_playbook_id IS NOT NULL AND active "
+        "AND outbound_next_call_at IS NOT NULL ORDER BY id"
+    )
+    ids = [row[0] for row in cr.fetchall()]
+
+    def plain(run):
+        # What the cron's bookkeeping costs through the ORM, without telling anyone.
+        for start in range(0, len(ids), 1000):
+            batch = Lead.browse(ids[start : start + 1000])
+            batch.read(["user_id", "name", "outbound_next_call_at"])
+            batch.with_context(crm_outbound_applying=True).write({"outbound_due_notified_at": now})
+            env.flush_all()
+            batch.invalidate_recordset()
+
+    base = measure(plain, runs=min(RUNS, 3))
+    met = result["seconds"] <= 60 and result["peak_mb"] <= 500
+    report("redial queue cron", f"{due} due leads", result, base, "≤ 60 s, peak ≤ 500 MB", met)
+
+
+def repair_cron():
+    cr.execute(SQL("SELECT count(*) FROM (%s) AS broken", Lead._outbound_broken_task_query(0, 10**9)))
+    broken = cr.fetchone()[0]
+    cr.execute("SELECT count(*) FROM crm_lead WHERE outbound_playbook_id IS NOT NULL AND active")
+    governed = cr.fetchone()[0]
+    result = measure(lambda run: Lead._cron_outbound_enforce_task())
+
+    def plain(run):
+        env["mail.activity"]._read_group([("res_model", "=", "crm.lead")], ["res_id"], ["__count"])
+
+    base = measure(plain)
+    report(
+        "one-pending-task repair cron",
+        f"{governed} leads, {broken} to repair",
+        result,
+        base,
+        "≤ 10 s with nothing to repair",
+        result["seconds"] <= 10 and broken == 0,
+        "" if not broken else f"{broken} leads needed a repair",
+    )
+
+
+def kpi_pivot():
+    Report = env["crm.outbound.call.report"]
+    measures = [
+        "call_count:sum",
+        "answered_count:sum",
+        "touch_count:sum",
+        "result_count:sum",
+        "handling_time:avg",
+        "calls_per_closed_lead:avg",
+    ]
+    cr.execute("SELECT count(*) FROM crm_outbound_call")
+    calls = cr.fetchone()[0]
+    result = measure(lambda run: Report._read_group([], ["user_id"], measures))
+    month = measure(
+        lambda run: Report._read_group([("call_date", ">=", time.strftime("%Y-%m-01"))], ["user_id"], measures)
+    )
+    per_hour = measure(
+        lambda run: Report._read_group(
+            [], ["user_id"], [*measures, "work_hours:sum", "results_per_hour:avg", "calls_per_hour:avg"]
+        )
+    )
+    base = measure(
+        lambda run: env["crm.outbound.call"]._read_group(
+            [], ["user_id"], ["__count", "duration:sum", "duration:avg", "is_touch:count"]
+        )
+    )
+    report(
+        "KPI pivot (default grouping)",
+        f"{calls} calls",
+        result,
+        base,
+        "≤ 2 s",
+        result["seconds"] <= 2,
+        f"this month only: {month['seconds']:.2f} s; with hours of work, results and calls per hour: "
+        f"{per_hour['seconds']:.2f} s",
+    )
+
+
+def network_mark():
+    playbook = main_playbook()
+    leads = workable(playbook, MASS + 1)
+    head, siblings = leads[0], leads[1:]
+    batches = []
+    original = type(Lead)._outbound_mark_network_batch
+
+    def counted(self, head, status):
+        before, started = cr.sql_log_count, time.perf_counter()
+        original(self, head, status)
+        batches.append((len(self), cr.sql_log_count - before, time.perf_counter() - started))
+
+    type(Lead)._outbound_mark_network_batch = counted
+    try:
+        result = measure(lambda run: siblings.outbound_mark_network(head.id), runs=1, ops=len(siblings))
+    finally:
+        type(Lead)._outbound_mark_network_batch = original
+    plain = ungoverned(MASS)
+
+    def baseline(run):
+        plain.write({"description": "Network sibling"})
+        plain._message_log_batch(bodies=dict.fromkeys(plain.ids, "Marked as a network sibling."))
+
+    base = measure(baseline, runs=1, ops=len(plain))
+    per_batch = sorted({queries for _size, queries, _seconds in batches})
+    report(
+        "mark network siblings",
+        f"{len(siblings)} siblings",
+        result,
+        base,
+        "≤ 60 s, bounded queries per batch",
+        result["seconds"] <= 60,
+        f"{len(batches)} batches of ≤ {max(size for size, *_ in batches)}, queries per batch {per_batch}"
+        + (f"; baseline on {len(plain)} plain leads" if len(plain) != len(siblings) else ""),
+    )
+
+
+def route_segments():
+    playbook = main_playbook()
+    Team = env["crm.team"]
+    users = env["res.users"].search([("share", "=", False)], limit=6)
+    cold = Team.create({"name": "Bench cold", "outbound_role": "cold", "outbound_playbook_id": playbook.id})
+    Team.create(
+        [
+            {
+                "name": f"Bench win-back {index}",
+                "outbound_role": "win_back",
+                "outbound_playbook_id": playbook.id,
+                "member_ids": [(4, user.id) for user in users[index * 3 : index * 3 + 3]],
+            }
+            for index in range(2)
+        ]
+    )
+    leads = workable(playbook, MASS)
+    # Lapsed customers in a cold-calling team: each must move to a win-back team.
+    cr.execute(
+        "UPDATE crm_lead SET outbound_segment = 'lapsed_customer', team_id = %s WHERE id = ANY(%s)",
+        [cold.id, leads.ids],
+    )
+    env.invalidate_all()
+    batches = []
+    original = type(Lead)._outbound_route_by_segment
+
+    def counted(self):
+        before, started = cr.sql_log_count, time.perf_counter()
+        moved = original(self)
+        env.flush_all()
+        batches.append((len(self), cr.sql_log_count - before, time.perf_counter() - started))
+        return moved
+
+    type(Lead)._outbound_route_by_segment = counted
+    try:
+        result = measure(lambda run: Lead._cron_outbound_route_segments(), runs=1, ops=len(leads))
+    finally:
+        type(Lead)._outbound_route_by_segment = original
+    plain = ungoverned(MASS)
+    other_team = Team.search([("id", "not in", plain.team_id.ids)], limit=1)
+    base = measure(lambda run: plain.write({"team_id": other_team.id}), runs=1, ops=len(plain))
+    per_batch = sorted({queries for size, queries, _seconds in batches if size})
+    report(
+        "route by segment (cron)",
+        f"{len(leads)} leads",
+        result,
+        base,
+        "≤ 60 s, bounded queries per batch",
+        result["seconds"] <= 60,
+        f"{len(batches)} batches, queries per batch {per_batch}",
+    )
+
+
+def _kanban_spec(view):
+    arch = Lead.get_views([(view.id, "kanban")])
+    specification = {}
+    for name in arch["models"]["crm.lead"]["fields"]:
+        field = Lead._fields[name]
+        specification[name] = {"fields": {"display_name": {}}} if field.relational else {}
+    return specification
+
+
+def _progress_bar(view):
+    from lxml import etree
+
+    node = etree.fromstring(view.arch).find(".//progressbar")
+    bar = {"field": node.get("field"), "colors": json.loads(node.get("colors"))}
+    if node.get("sum_field"):
+        bar["sum_field"] = node.get("sum_field")
+    return bar
+
+
+def kanban():
+    user = env.ref("base.user_admin")
+    Leads = Lead.with_user(user)
+    domain = [("outbound_playbook_id", "!=", False)]
+    count = Leads.search_count(domain)
+    outbound = env.ref("crm_outbound.crm_lead_view_kanban_outbound")
+    pipeline = env.ref("crm.crm_case_kanban_view_leads")
+
+    def open_view(view, groupby, order):
+        specification = _kanban_spec(view)
+        bar = _progress_bar(view)
+
+        def run(_run):
+            compat.kanban_load(Leads, domain, groupby, specification, order=order)
+            Leads.read_progress_bar(domain, groupby, bar)
+
+        return run
+
+    result = measure(open_view(outbound, "outbound_status_id", "outbound_next_call_at, id"))
+    base = measure(open_view(pipeline, "stage_id", None))
+    report(
+        "open the Outbound kanban",
+        f"{count} leads",
+        result,
+        base,
+        "≤ 1.5× the CRM pipeline kanban",
+        result["seconds"] <= 1.5 * base["seconds"],
+        "baseline: the CRM pipeline kanban (by stage) on the same leads",
+    )
+
+
+SCENARIOS = {
+    "log_call": log_call,
+    "log_call_bulk": log_call_bulk,
+    "webhook": webhook,
+    "redial_cron": redial_cron,
+    "repair_cron": repair_cron,
+    "kpi_pivot": kpi_pivot,
+    "network_mark": network_mark,
+    "route_segments": route_segments,
+    "kanban": kanban,
+}
+
+if STEP == "prepare":
+    prepare()
+else:
+    SCENARIOS[STEP]()
+    cr.rollback()
