@@ -76,6 +76,38 @@ class TestOutboundRedialQueue(OutboundCase):
 
 
 @tagged("post_install", "-at_install")
+class TestOutboundCronCost(OutboundCase):
+    """The crons cost a bounded number of queries per batch, whatever the number of
+    leads in it (the benchmark, tools/bench, measures them over 100,000 leads)."""
+
+    def _cron_queries(self, cron, count):
+        leads = self._new_leads(count)
+        # Due an hour ago, not told yet.
+        self.env.cr.execute(
+            "UPDATE crm_lead SET outbound_next_call_at = now() AT TIME ZONE 'UTC' - interval '1 hour' "
+            "WHERE id = ANY(%s)",
+            [leads.ids],
+        )
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        cron()
+        self.env.flush_all()
+        return self.env.cr.sql_log_count - before
+
+    def test_redial_queue_costs_the_same_for_5_and_50_due_leads(self):
+        cron = self.env["crm.lead"]._cron_outbound_redial_queue
+        cron()  # the demo's due leads, and warm caches
+        self.assertEqual(self._cron_queries(cron, 5), self._cron_queries(cron, 50))
+
+    def test_task_repair_with_nothing_to_repair_costs_the_same_for_5_and_50_leads(self):
+        cron = self.env["crm.lead"]._cron_outbound_enforce_task
+        cron()
+        five, fifty = self._cron_queries(cron, 5), self._cron_queries(cron, 50)
+        self.assertEqual(five, fifty)
+        self.assertLessEqual(fifty, 5, "one batch query finds nothing to repair")
+
+
+@tagged("post_install", "-at_install")
 class TestOutboundCronsConcurrently(TransactionCase):
     """Two workers running the repair cron at once, each on its own database
     connection: the SKIP LOCKED batches split the leads, and none gets two tasks."""

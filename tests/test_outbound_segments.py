@@ -197,6 +197,20 @@ class TestOutboundRouting(OutboundCase):
         self.assertEqual((settled.team_id, settled.user_id), (self.win_back, self.closers[0]))
         self.assertFalse(any("Routed by segment" in str(body) for body in (cold | settled).message_ids.mapped("body")))
 
+    def test_routing_costs_the_same_queries_for_5_and_50_leads(self):
+        def count_queries(size):
+            leads = self._new_leads(size, partner_id=self.lapsed_partner.id)
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            moved = leads._outbound_route_by_segment()
+            self.env.flush_all()
+            self.assertEqual(moved, leads)
+            return self.env.cr.sql_log_count - before
+
+        count_queries(2)  # warm the caches
+        self.assertEqual(count_queries(5), count_queries(50))
+
     def test_route_follows_the_edited_mapping_and_the_cron(self):
         lead = self._new_leads(1, partner_id=self.lapsed_partner.id)
         self.env["crm.outbound.segment.route"].search(
