@@ -113,7 +113,8 @@ def kanban_load(model, domain, groupby, specification, order=None, limit=80):
             unfold_read_default_limit=limit,
         )
         return sum(len(group.get("__records", [])) for group in result["groups"])
-    groups = model.web_read_group(domain, [groupby], [groupby], orderby=order or "", lazy=True)["groups"]
+    # Odoo 18 orders the groups by the groupby only; the records take the view's order.
+    groups = model.web_read_group(domain, [groupby], [groupby], lazy=True)["groups"]
     opened = [group for group in groups if not group.get("__fold")][:10]
     return sum(
         len(model.web_search_read(group["__domain"], specification, limit=limit, order=order)["records"])

@@ -527,12 +527,16 @@ def route_segments():
         ]
     )
     leads = workable(playbook, MASS)
-    # Lapsed customers in a cold-calling team: each must move to a win-back team.
+    # Only lapsed customers are routed (the populated base has no team of a role), and
+    # these leads are lapsed customers in a cold-calling team: each moves to win-back.
+    cr.execute("UPDATE crm_outbound_segment_route SET role = NULL WHERE segment != 'lapsed_customer'")
     cr.execute(
         "UPDATE crm_lead SET outbound_segment = 'lapsed_customer', team_id = %s WHERE id = ANY(%s)",
         [cold.id, leads.ids],
     )
     env.invalidate_all()
+    cr.execute(SQL("SELECT count(*) FROM (%s) AS misrouted", Lead._outbound_misrouted_query(0, 10**9)))
+    misrouted = cr.fetchone()[0]
     batches = []
     original = type(Lead)._outbound_route_by_segment
 
@@ -545,7 +549,7 @@ def route_segments():
 
     type(Lead)._outbound_route_by_segment = counted
     try:
-        result = measure(lambda run: Lead._cron_outbound_route_segments(), runs=1, ops=len(leads))
+        result = measure(lambda run: Lead._cron_outbound_route_segments(), runs=1, ops=misrouted)
     finally:
         type(Lead)._outbound_route_by_segment = original
     plain = ungoverned(MASS)
@@ -554,7 +558,7 @@ def route_segments():
     per_batch = sorted({queries for size, queries, _seconds in batches if size})
     report(
         "route by segment (cron)",
-        f"{len(leads)} leads",
+        f"{misrouted} leads",
         result,
         base,
         "≤ 60 s, bounded queries per batch",
