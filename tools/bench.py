@@ -79,10 +79,14 @@ def measure(operation, runs=RUNS, ops=1):
 def report(scenario, size, result, baseline=None, goal="", met=None, note=""):
     row = {"scenario": scenario, "size": size, "goal": goal, "met": met, "note": note, **result}
     if baseline:
+        # Ratios per operation: a bulk run of 1,000 leads against one lead's cost.
         row["baseline_seconds"] = baseline["seconds"]
         row["baseline_queries"] = baseline["queries"]
-        row["ratio"] = result["seconds"] / baseline["seconds"] if baseline["seconds"] else None
-        row["query_ratio"] = result["queries"] / baseline["queries"] if baseline["queries"] else None
+        row["baseline_ops"] = baseline["ops"]
+        per_op = result["seconds"] / result["ops"], result["queries"] / result["ops"]
+        base_per_op = baseline["seconds"] / baseline["ops"], baseline["queries"] / baseline["ops"]
+        row["ratio"] = per_op[0] / base_per_op[0] if base_per_op[0] else None
+        row["query_ratio"] = per_op[1] / base_per_op[1] if base_per_op[1] else None
     print("BENCH_RESULT " + json.dumps(row), flush=True)
 
 

@@ -10,7 +10,7 @@ def cell(value, fmt):
 
 rows = [json.loads(line) for line in sys.stdin if line.strip()]
 print(f"### {sys.argv[1] if len(sys.argv) > 1 else 'crm_outbound benchmark'}\n")
-print("| scenario | size | median | queries/op | peak memory | baseline | ratio (time / queries) | goal | met |")
+print("| scenario | size | median | queries/op | peak memory | baseline | ratio per op (time / queries) | goal | met |")
 print("|---|---|---|---|---|---|---|---|---|")
 for row in rows:
     per_op = row["queries"] / row["ops"] if row.get("ops") else row["queries"]
