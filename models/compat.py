@@ -116,7 +116,12 @@ def kanban_load(model, domain, groupby, specification, order=None, limit=80):
     # Odoo 18 orders the groups by the groupby only; the records take the view's order.
     groups = model.web_read_group(domain, [groupby], [groupby], lazy=True)["groups"]
     opened = [group for group in groups if not group.get("__fold")][:10]
+    # The client counts a group's records up to its DEFAULT_COUNT_LIMIT (10,000), plus one.
     return sum(
-        len(model.web_search_read(group["__domain"], specification, limit=limit, order=order)["records"])
+        len(
+            model.web_search_read(group["__domain"], specification, limit=limit, order=order, count_limit=10001)[
+                "records"
+            ]
+        )
         for group in opened
     )
