@@ -116,6 +116,8 @@ def kanban_load(model, domain, groupby, specification, order=None, limit=80):
     # Odoo 18 orders the groups by the groupby only; the records take the view's order.
     groups = model.web_read_group(domain, [groupby], [groupby], lazy=True)["groups"]
     opened = [group for group in groups if not group.get("__fold")][:10]
+    # Like the client, no records asked for an empty column.
+    opened = [group for group in opened if group.get(f"{groupby}_count", group.get("__count"))]
     # The client counts a group's records up to its DEFAULT_COUNT_LIMIT (10,000), plus one.
     return sum(
         len(

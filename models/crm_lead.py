@@ -8,6 +8,7 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, RedirectWarning, UserError, ValidationError
 from odoo.tools import SQL, format_datetime, split_every
+from odoo.tools.sql import create_index
 
 from .compat import commit_progress, domain_and, domain_or, equality_search_values
 
@@ -176,6 +177,19 @@ class CrmLead(models.Model):
         search="_search_outbound_network_unmarked",
         help="The lead got a result and other organisations of its network are still to be marked.",
     )
+
+    def init(self):
+        super().init()
+        # The Outbound kanban reads each status column in next-call order: without this
+        # index, a column with few leads walks the whole next-call index (1.3 s at 300k
+        # leads on Odoo 18, tools/bench).
+        create_index(
+            self.env.cr,
+            "crm_lead_outbound_status_next_call_idx",
+            self._table,
+            ["outbound_status_id", "outbound_next_call_at", "id"],
+            where="outbound_status_id IS NOT NULL",
+        )
 
     # ------------------------------------------------------------
     # COMPUTE / SEARCH
