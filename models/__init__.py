@@ -9,6 +9,7 @@ from . import crm_team
 from . import crm_lead
 from . import crm_outbound_segment
 from . import mail_activity
+from . import mail_activity_type
 
 # Last: its SQL view reads columns the models above add to crm_lead.
 from . import crm_outbound_call_report

@@ -59,6 +59,14 @@ class TestOutboundTaskRule(OutboundCase):
         lead.user_id = other
         self.assertEqual(self.assertOneTask(lead).user_id, other)
 
+    def test_done_tasks_stay_as_history(self):
+        lead = self._new_leads()
+        task = self.assertOneTask(lead, self.type_redial)
+        lead.with_user(self.salesman).outbound_log_call({"status_id": self.st_interest.id})
+        self.assertTrue(task.exists(), "a done task is archived, not deleted, on 18.0 as on 19.0")
+        self.assertFalse(task.active)
+        self.assertOneTask(lead, self.type_sell)
+
     def test_tasks_come_without_a_mail_each(self):
         """Automatic tasks (a supervisor's call log, a reassignment) reach the
         salesperson's activities, not their inbox: one notification per task would
