@@ -1151,27 +1151,22 @@ class CrmLead(models.Model):
     @api.model
     def _outbound_broken_task_query(self, after_id, limit):
         """Governed leads with no pending task or several, locked for this worker."""
-        return SQL(
-            """
-            SELECT lead.id
-              FROM crm_lead AS lead
-         LEFT JOIN crm_stage AS stage ON stage.id = lead.stage_id
-         LEFT JOIN crm_outbound_status AS status ON status.id = lead.outbound_status_id
-             WHERE lead.outbound_playbook_id IS NOT NULL
-               AND lead.id > %s
+        query = self._outbound_locked_leads_query(
+            SQL(
+                """lead.outbound_playbook_id IS NOT NULL
                AND lead.active
                AND lead.outbound_is_final IS NOT TRUE
                AND (stage.is_won IS NOT TRUE OR status.lead_action = 'won')
                AND (SELECT count(*) FROM mail_activity AS activity
                      WHERE activity.res_model = 'crm.lead' AND activity.res_id = lead.id
-                       AND activity.active) != 1
-          ORDER BY lead.id
-             LIMIT %s
-               FOR UPDATE OF lead SKIP LOCKED
-            """,
-            after_id,
-            limit,
+                       AND activity.active) != 1"""
+            ),
+            joins=SQL(
+                """LEFT JOIN crm_stage AS stage ON stage.id = lead.stage_id
+         LEFT JOIN crm_outbound_status AS status ON status.id = lead.outbound_status_id"""
+            ),
         )
+        return query(after_id, limit)
 
     @api.model
     def _cron_outbound_enforce_task(self, batch_size=500):
@@ -1185,21 +1180,24 @@ class CrmLead(models.Model):
         self._outbound_run_in_batches(self._outbound_broken_task_query, repair, batch_size)
 
     @api.model
-    def _outbound_locked_leads_query(self, condition):
+    def _outbound_locked_leads_query(self, condition, joins=None):
         """The batch query of ``_outbound_run_in_batches`` for the leads that match the
-        SQL ``condition``: their ids in keyset order, locked for this worker."""
+        SQL ``condition`` (over ``lead`` and the tables of ``joins``): their ids in
+        keyset order, locked for this worker."""
 
         def query(after_id, limit):
             return SQL(
                 """
                 SELECT lead.id
                   FROM crm_lead AS lead
+                  %s
                  WHERE (%s)
                    AND lead.id > %s
               ORDER BY lead.id
                  LIMIT %s
                    FOR UPDATE OF lead SKIP LOCKED
                 """,
+                joins or SQL(),
                 condition,
                 after_id,
                 limit,

@@ -321,27 +321,22 @@ class CrmLead(models.Model):
     @api.model
     def _outbound_misrouted_query(self, after_id, limit):
         """Leads not won (open or lost) whose team's role does not serve their segment, locked for this worker."""
-        return SQL(
-            """
-            SELECT lead.id
-              FROM crm_lead AS lead
-              JOIN crm_outbound_segment_route AS route
-                ON route.company_id = lead.company_id AND route.segment = lead.outbound_segment
-         LEFT JOIN crm_team AS team ON team.id = lead.team_id
-         LEFT JOIN crm_stage AS stage ON stage.id = lead.stage_id
-             WHERE stage.is_won IS NOT TRUE
+        query = self._outbound_locked_leads_query(
+            SQL(
+                """stage.is_won IS NOT TRUE
                AND route.role IS NOT NULL
                AND team.outbound_role IS DISTINCT FROM route.role
                -- Leads of sales teams outside outbound calling (no role, no playbook) stay.
-               AND (team.id IS NULL OR team.outbound_role IS NOT NULL OR team.outbound_playbook_id IS NOT NULL)
-               AND lead.id > %s
-          ORDER BY lead.id
-             LIMIT %s
-               FOR UPDATE OF lead SKIP LOCKED
-            """,
-            after_id,
-            limit,
+               AND (team.id IS NULL OR team.outbound_role IS NOT NULL OR team.outbound_playbook_id IS NOT NULL)"""
+            ),
+            joins=SQL(
+                """JOIN crm_outbound_segment_route AS route
+                ON route.company_id = lead.company_id AND route.segment = lead.outbound_segment
+         LEFT JOIN crm_team AS team ON team.id = lead.team_id
+         LEFT JOIN crm_stage AS stage ON stage.id = lead.stage_id"""
+            ),
         )
+        return query(after_id, limit)
 
     @api.model
     def _cron_outbound_route_segments(self, batch_size=1000):
