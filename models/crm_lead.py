@@ -16,7 +16,42 @@ from .compat import commit_progress, domain_and, domain_or, equality_search_valu
 LOG_CALL_KEYS = {"status_id", "comment_code_id", "note", "duration", "call_at", "agreed_at", "recording_url"}
 # Writing these can make a lead start or stop needing a task (DESIGN.md rule 1).
 TASK_TRIGGER_FIELDS = {"team_id", "active", "stage_id", "type"}
+# Team leaders and sales managers (who imply it): the lost gate's override, routing, the CDR import.
 SUPERVISOR_GROUP = "sales_team.group_sale_salesman_all_leads"
+# Facts derived from the calls and the module's rules (DESIGN.md rule 6): users read them,
+# only the module's own code writes them (``_outbound_write_facts``).
+FACT_FIELDS = (
+    "outbound_attempt_count",
+    "outbound_attempts_date",
+    "outbound_attempts_day_count",
+    "outbound_no_answer_count",
+    "outbound_touch_count",
+    "outbound_last_call_at",
+    "outbound_next_call_at",
+    "outbound_due_notified_at",
+    "outbound_overdue_reported_at",
+    "outbound_first_days_target",
+    "outbound_lost_improperly",
+    "outbound_lost_override",
+    "outbound_lost_override_reason",
+    "outbound_lost_override_user_id",
+    "outbound_network_head_id",
+    "outbound_segment",
+)
+
+
+class _OwnWrite:
+    """The value of the ``crm_outbound_applying`` context key while the module's own
+    code writes: an RPC caller sends JSON values only, so it can never claim to be the
+    module's own code by sending this key."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<crm_outbound's own write>"
+
+
+OWN_WRITE = _OwnWrite()
 FIRST_DAYS_STATES = [("ongoing", "In Progress"), ("met", "Met"), ("missed", "Missed")]
 # Domains shared by unrelated organisations, never a sign of one network (DESIGN.md rule 4).
 # The system parameters crm_outbound.public_mail_domains / public_web_domains replace them.
@@ -438,8 +473,13 @@ class CrmLead(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        own = self._outbound_is_own()
+        if not own:
+            self._outbound_check_facts(vals_list)
         leads = super().create(vals_list)
-        if not self.env.context.get("crm_outbound_applying"):
+        if not own:
+            # A lead imported or created lost enters its playbook lost: the gate holds it.
+            leads.filtered(lambda lead: not lead.active)._outbound_pass_lost_gate(entering=True)
             with_status = leads.filtered("outbound_status_id")
             for status, status_leads in with_status.grouped("outbound_status_id").items():
                 status_leads._outbound_apply_status(status, status_leads.outbound_comment_code_id[:1])
@@ -449,21 +489,31 @@ class CrmLead(models.Model):
         return leads
 
     def write(self, vals):
+        if self._outbound_is_own():
+            if vals.get("active") and not all(self.mapped("active")):
+                vals = {**vals, **self._outbound_clear_lost_marks_vals()}
+            return super().write(vals)
+        self._outbound_check_facts([vals])
         # Every route to lost archives the lead (the lost dialog, action_set_lost, a lost
-        # status, the archive action): the lost gate sits here, before anything else.
-        losing = self._outbound_lost_gate() if "active" in vals and not vals["active"] else None
-        if losing:
-            self._outbound_mark_lost_below_minimum(losing)
+        # status, the archive action, an import): the lost gate sits here, before anything else.
+        if "active" in vals and not vals["active"]:
+            self.filtered("active")._outbound_pass_lost_gate(lost_reason_id=vals.get("lost_reason_id"))
         elif vals.get("active") and not all(self.mapped("active")):
             vals = {**vals, **self._outbound_clear_lost_marks_vals()}
-        if self.env.context.get("crm_outbound_applying"):
-            return super().write(vals)
+        # A lost lead moved from outside outbound calling into a playbook team enters it
+        # lost: the gate holds it as if it were lost there (no detour round the gate).
+        lost_outside = (
+            self.filtered(lambda lead: not lead.active and not lead.outbound_playbook_id)
+            if {"team_id", "user_id"} & set(vals)
+            else self.browse()
+        )
         # A status belongs to one playbook: leads moved to a team with another playbook
         # (or none) leave their status behind instead of failing the consistency check.
         if "team_id" in vals and "outbound_status_id" not in vals:
             playbook = self.env["crm.team"].browse(vals["team_id"]).outbound_playbook_id
             self._outbound_clear_foreign_status(playbook)
         res = super().write(vals)
+        lost_outside.filtered(lambda lead: not lead.active)._outbound_pass_lost_gate(entering=True)
         if "user_id" in vals and "team_id" not in vals:
             # Odoo moves a lead to its new salesperson's team when the old one lacks them.
             for playbook, leads in self.grouped("outbound_playbook_id").items():
@@ -485,15 +535,87 @@ class CrmLead(models.Model):
             self._outbound_update_first_days()
         return res
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_outbound_calls(self):
+        # Deleting a lead would delete its calls (DESIGN.md rule 6: nobody deletes them).
+        if self.env.su:
+            return
+        counts = dict(
+            self.env["crm.outbound.call"].sudo()._read_group([("lead_id", "in", self.ids)], ["lead_id"], ["__count"])
+        )
+        if counts:
+            lead, count = next(iter(counts.items()))
+            raise UserError(
+                _(
+                    "Lead %(lead)s has %(count)s logged calls, and calls are never deleted: mark it lost, "
+                    "archive it or merge it into another lead instead.",
+                    lead=lead.display_name,
+                    count=count,
+                )
+            )
+
+    def _outbound_is_own(self):
+        """Whether the module's own code is writing (see ``OWN_WRITE``)."""
+        return self.env.context.get("crm_outbound_applying") is OWN_WRITE
+
+    def _outbound_own(self):
+        """``self`` for the module's own writes: facts allowed, no write side effects."""
+        return self.with_context(crm_outbound_applying=OWN_WRITE)
+
+    def _outbound_write_facts(self, vals):
+        """The one writer of the facts of ``FACT_FIELDS`` (counters, streaks, flags,
+        marks, segment, next call…), which users may only read."""
+        return self._outbound_own().write(vals)
+
+    @api.model
+    def _outbound_fact_fields(self):
+        return set(FACT_FIELDS)
+
+    @api.model
+    def _outbound_check_facts(self, vals_list):
+        """Refuse a user's values for the facts the module derives from the calls."""
+        facts = self._outbound_fact_fields()
+        written = sorted({fname for vals in vals_list for fname in vals if fname in facts})
+        if written:
+            labels = ", ".join(f"{self._fields[fname]._description_string(self.env)} ({fname})" for fname in written)
+            raise AccessError(
+                _(
+                    "%(fields)s cannot be written: counters, streaks, flags and marks are facts that the "
+                    "module derives from the logged calls. Log a call (or ask a supervisor to override the "
+                    "lost gate) instead.",
+                    fields=labels,
+                )
+            )
+
+    def _merge_dependences(self, opportunities):
+        # The calls of the merged leads are the surviving lead's history now (DESIGN.md rule 6).
+        calls = self.env["crm.outbound.call"].sudo().search([("lead_id", "in", opportunities.ids)])
+        calls.write({"lead_id": self.id})
+        res = super()._merge_dependences(opportunities)
+        self._outbound_recount_calls()
+        return res
+
+    def _merge_opportunity(self, user_id=False, team_id=False, auto_unlink=True, max_length=5):
+        open_leads = self.filtered(lambda lead: lead.active and lead.outbound_playbook_id)
+        merged = super()._merge_opportunity(
+            user_id=user_id, team_id=team_id, auto_unlink=auto_unlink, max_length=max_length
+        )
+        if open_leads and not merged.active:
+            # Open leads merged into a lost one end lost: the gate holds the merge too.
+            merged._outbound_pass_lost_gate(entering=True)
+        return merged
+
     # ------------------------------------------------------------
     # ACTIONS
     # ------------------------------------------------------------
 
     def action_set_lost(self, **additional_values):
-        # The gate runs when the lead is archived, before the lost reason is written:
-        # tell it the reason, so that a supervisor's override dialog can offer it.
-        leads = self.with_context(crm_outbound_lost_reason_id=additional_values.get("lost_reason_id"))
-        return super(CrmLead, leads).action_set_lost(**additional_values)
+        self._outbound_check_facts([additional_values])
+        res = self._outbound_set_lost(additional_values.get("lost_reason_id") or False)
+        others = {key: value for key, value in additional_values.items() if key != "lost_reason_id"}
+        if others:
+            self.write(others)
+        return res
 
     def action_outbound_lost_override(self):
         """Open the supervisor's dialog that marks these leads lost below the minimum."""
@@ -569,38 +691,118 @@ class CrmLead(models.Model):
         call = self._outbound_check_call_vals(vals)
         return self._outbound_log_checked_call(call).ids
 
-    def _outbound_log_checked_call(self, call, extra_vals=None, unmatched=None):
+    def _outbound_log_call_for(self, operator_id, vals):
+        """``outbound_log_call`` for a call that the user ``operator_id`` made (demo
+        data, scripts run as admin); private, so that RPC users log their own calls."""
+        call = self._outbound_check_call_vals(vals)
+        operator = self.env["res.users"].browse(operator_id)
+        return self._outbound_log_checked_call(call, operator=operator).ids
+
+    def _outbound_log_checked_call(self, call, extra_vals=None, unmatched=None, operator=None, source="manual"):
         """Log the call ``call`` (as ``_outbound_check_call_vals`` returns it) on each
         lead of ``self``: count it, then apply its status when it has one.
 
         Telephony reports answered calls without a status: they count as an attempt
-        (and a touch) and leave the status for the operator to set.
+        (and a touch) and leave the status for the operator to set. A status that loses
+        a lead below its playbook's minimum of attempts is held by the lost gate: the
+        call is kept and counted all the same (DESIGN.md rules 3 and 6).
 
         :param dict extra_vals: more values of the new calls (telephony's external id)
         :param unmatched: a stored call without a lead, which becomes the call of the
             single lead of ``self`` instead of a new one
+        :param operator: the user who made the call (``res.users``), by default the
+            current user; only telephony and the CDR import name another one
+        :param str source: ``manual``, ``webhook`` or ``import``
         :return: the ``crm.outbound.call`` records
         """
-        vals_list = [{**self._prepare_call_vals(lead, call), **(extra_vals or {})} for lead in self]
+        operator = operator or self.env.user
+        vals_list = [
+            {**self._prepare_call_vals(lead, call, operator=operator, source=source), **(extra_vals or {})}
+            for lead in self
+        ]
         if unmatched:
             self.ensure_one()
             unmatched.ensure_one()
-            # A logged call is locked for operators (its write()); attaching is ours to do.
+            # A logged call is locked for users (its write()); attaching is ours to do.
             unmatched.sudo().write(vals_list[0])
             calls = unmatched.with_env(self.env)
         else:
-            calls = self.env["crm.outbound.call"].create(vals_list)
+            calls = self.env["crm.outbound.call"]._outbound_create(vals_list)
         self._outbound_count_calls(calls)
         self._outbound_update_first_days()
-        if call["status"]:
-            self._outbound_apply_status(
-                call["status"],
+        status = call["status"]
+        held = self._outbound_held_by_gate(status) if status else self.browse()
+        if status and self - held:
+            (self - held)._outbound_apply_status(
+                status,
                 call["code"],
                 comment=call["note"],
                 agreed_at=call["agreed_at"],
                 base_at=call["call_at"],
             )
+        if held:
+            held._outbound_keep_open(status, call, calls)
         return calls
+
+    def _outbound_held_by_gate(self, status):
+        """The leads of ``self`` that ``status`` would mark lost below the minimum of
+        call attempts, in a playbook that blocks such losses."""
+        if status.lead_action != "lost" or status.lost_gate_exempt:
+            return self.browse()
+        return (
+            self.filtered("active")
+            ._outbound_below_minimum()
+            .filtered(lambda lead: lead.outbound_playbook_id.lost_gate_mode == "block")
+        )
+
+    def _outbound_keep_open(self, status, call, calls):
+        """The lost gate held the leads of ``self``: their call is logged with ``status``
+        and counted, and each lead stays open with its next attempt, due after the
+        redial cadence's next delay. Its operator is told how many attempts remain."""
+        base_at = call["call_at"]
+        next_at_by_lead = {lead: lead._outbound_next_attempt_at(base_at) for lead in self}
+        self._outbound_replace_task(next_at_by_lead, feedback=call["note"] or status.display_name)
+        operator_by_lead = {call.lead_id: call.user_id for call in calls}
+        bodies, messages_by_operator = {}, defaultdict(list)
+        for lead in self:
+            minimum = lead.outbound_playbook_id.min_attempts_before_lost
+            message = _(
+                "The call is logged as %(status)s, but lead %(lead)s stays open: it has %(count)s call attempts "
+                "and its playbook asks for %(minimum)s before a lead may be marked lost. %(remaining)s attempts "
+                "remain; the next call is due %(next)s.",
+                status=status.display_name,
+                lead=lead.display_name,
+                count=lead.outbound_attempt_count,
+                minimum=minimum,
+                remaining=minimum - lead.outbound_attempt_count,
+                next=format_datetime(lead.env, next_at_by_lead[lead], dt_format="short"),
+            )
+            bodies[lead.id] = Markup("<p>%s</p>") % message
+            messages_by_operator[operator_by_lead.get(lead) or self.env.user].append(message)
+        self._message_log_batch(bodies=bodies)
+        for operator, messages in messages_by_operator.items():
+            more = len(messages) - 5
+            operator._bus_send(
+                "simple_notification",
+                {
+                    "type": "warning",
+                    "sticky": True,
+                    "title": _("Not lost yet"),
+                    "message": "\n".join(messages[:5]) + (f"\n(+{more})" if more > 0 else ""),
+                },
+            )
+
+    def _outbound_next_attempt_at(self, base_at):
+        """When the lead's next attempt is due after a call at ``base_at`` that did not
+        close it: after the redial cadence's delay for its current streak."""
+        self.ensure_one()
+        steps = self.outbound_playbook_id.cadence_step_ids
+        if steps:
+            step = steps[min(max(self.outbound_no_answer_count, 1), len(steps)) - 1]
+            due = base_at + step._get_delay()
+        else:
+            due = base_at + timedelta(days=1)
+        return self.team_id._outbound_next_working_time(due)
 
     def _outbound_check_call_vals(self, vals, status_required=True):
         """Validate the values of ``outbound_log_call`` for every lead of ``self``;
@@ -684,13 +886,13 @@ class CrmLead(models.Model):
             ) from None
 
     @api.model
-    def _prepare_call_vals(self, lead, call):
+    def _prepare_call_vals(self, lead, call, operator=None, source="manual"):
         status = call["status"]
         return {
             "lead_id": lead.id,
             "partner_id": lead.partner_id.id,
             # Telephony and demo data log calls on behalf of the operator who made them.
-            "user_id": self.env.context.get("crm_outbound_operator_id") or self.env.uid,
+            "user_id": (operator or self.env.user).id,
             "team_id": lead.team_id.id,
             "playbook_id": lead.outbound_playbook_id.id,
             "company_id": (lead.company_id or self.env.company).id,
@@ -704,7 +906,7 @@ class CrmLead(models.Model):
             "note": call["note"] or False,
             "agreed_at": call["agreed_at"],
             "recording_url": call["recording_url"],
-            "source": self.env.context.get("crm_outbound_call_source", "manual"),
+            "source": source,
         }
 
     def _outbound_count_calls(self, calls):
@@ -756,6 +958,33 @@ class CrmLead(models.Model):
         # Computed fields that depend on the counters (attempts today) must recompute.
         self.modified(counters)
 
+    def _outbound_recount_calls(self):
+        """Count the calls of the leads of ``self`` again from scratch (after a merge
+        brought them another lead's calls)."""
+        self.env["crm.outbound.call"].flush_model()
+        calls = self.env["crm.outbound.call"].sudo().search([("lead_id", "in", self.ids)], order="call_at, id")
+        for lead in self:
+            lead_calls = calls.filtered(lambda call, lead=lead: call.lead_id == lead)
+            facts = {
+                "outbound_attempt_count": len(lead_calls),
+                "outbound_touch_count": len(lead_calls.filtered("is_touch")),
+                "outbound_no_answer_count": 0,
+                "outbound_last_call_at": max(lead_calls.mapped("call_at"), default=False),
+                "outbound_attempts_date": False,
+                "outbound_attempts_day_count": 0,
+            }
+            for call in lead_calls:
+                facts["outbound_no_answer_count"] = 0 if call.answered else facts["outbound_no_answer_count"] + 1
+                tz = pytz.timezone(call.user_id.tz or self.env.user.tz or "UTC")
+                day = pytz.utc.localize(call.call_at).astimezone(tz).date()
+                if day == facts["outbound_attempts_date"]:
+                    facts["outbound_attempts_day_count"] += 1
+                elif not facts["outbound_attempts_date"] or day > facts["outbound_attempts_date"]:
+                    facts["outbound_attempts_date"], facts["outbound_attempts_day_count"] = day, 1
+            lead._outbound_write_facts(facts)
+        self._outbound_update_first_days()
+        self._outbound_update_segments()
+
     # ------------------------------------------------------------
     # BUSINESS: calling discipline (DESIGN.md rule 3)
     # ------------------------------------------------------------
@@ -766,38 +995,58 @@ class CrmLead(models.Model):
         tz = pytz.timezone(self.team_id._outbound_tz(self.user_id))
         return pytz.utc.localize(at).astimezone(tz).date()
 
-    def _outbound_lost_gate(self):
-        """Check the leads of ``self`` about to be archived (marked lost) against their
-        playbook's minimum of call attempts.
+    def _outbound_set_lost(self, lost_reason_id=False, status=None, override_reason=None, exhausted=False):
+        """Mark the leads of ``self`` lost with ``lost_reason_id``, through the lost gate.
 
-        Below the minimum, an operator is refused (block mode) and a supervisor is sent
-        to the override dialog, unless the ``crm_outbound_lost_override`` context key
-        carries the supervisor's reason. System code (superuser, the redial cadence's
-        exhausted outcome) is not held: it applies the playbook, no operator decides.
-
-        :return: ``{"override": leads, "flag": leads}``, the leads to mark, or None
+        :param status: the lost status the leads get, offered again by the override dialog
+        :param str override_reason: a supervisor's reason for losing them below the minimum
+        :param bool exhausted: the playbook's own redial cadence closes them (no operator
+            decides): the gate does not hold them
         """
-        if self.env.su or self.env.context.get("crm_outbound_cadence_exhausted"):
-            return None
-        below = self.filtered(
+        if not exhausted:
+            self._outbound_pass_lost_gate(lost_reason_id=lost_reason_id, status=status, override_reason=override_reason)
+        # The gate has decided: the archive itself is the module's own write.
+        return super(CrmLead, self._outbound_own()).action_set_lost(lost_reason_id=lost_reason_id)
+
+    def _outbound_below_minimum(self):
+        """The leads of ``self`` (about to be) lost with fewer call attempts than their
+        playbook's minimum, in a status that does not exempt them, with no mark yet."""
+        return self.filtered(
             lambda lead: (
-                lead.active
-                and lead.outbound_playbook_id
+                lead.outbound_playbook_id
                 and not lead.stage_id.is_won
                 and not lead.outbound_status_id.lost_gate_exempt
+                and not lead.outbound_lost_override
+                and not lead.outbound_lost_improperly
                 and lead.outbound_attempt_count < lead.outbound_playbook_id.min_attempts_before_lost
             )
         )
+
+    def _outbound_pass_lost_gate(self, lost_reason_id=False, status=None, override_reason=None, entering=False):
+        """Check the leads of ``self``, about to be marked lost, against their playbook's
+        minimum of call attempts (DESIGN.md rule 3), and record what the gate lets through.
+
+        Below the minimum, an operator is refused (block mode); a supervisor is sent to
+        the override dialog unless ``override_reason`` is given; code running as
+        superuser is not refused, the loss is flagged. In flag mode every loss is let
+        through and flagged. Flags and overrides are stored and logged with their author.
+
+        :param bool entering: the leads are lost already and enter a playbook (moved
+            from a team without one, imported, created or merged lost): an operator is
+            refused, anyone else's move is flagged
+        """
+        below = self._outbound_below_minimum()
         if not below:
-            return None
-        supervisor = self.env.user.has_group(SUPERVISOR_GROUP)
-        reason = self.env.context.get("crm_outbound_lost_override")
-        if reason:
-            if not supervisor:
-                raise AccessError(_("Only a supervisor may mark a lead lost below the minimum of call attempts."))
-            return {"override": below, "flag": below.browse()}
+            return
+        if override_reason:
+            self._outbound_check_supervisor(_("Marking a lead lost below the minimum of call attempts"))
+            below._outbound_mark_lost_below_minimum(override_reason=override_reason)
+            return
         flagged = below.filtered(lambda lead: lead.outbound_playbook_id.lost_gate_mode == "flag")
         blocked = below - flagged
+        supervisor = self._outbound_is_supervisor()
+        if blocked and (self.env.su or (entering and supervisor)):
+            flagged, blocked = below, blocked.browse()
         if blocked:
             message = "\n".join(
                 _(
@@ -818,44 +1067,49 @@ class CrmLead(models.Model):
                 _("Override"),
                 {
                     "default_lead_ids": blocked.ids,
-                    "default_lost_reason_id": self.env.context.get("crm_outbound_lost_reason_id"),
-                    "default_status_id": self.env.context.get("crm_outbound_lost_status_id"),
+                    "default_lost_reason_id": lost_reason_id or False,
+                    "default_status_id": status.id if status else False,
                 },
             )
-        return {"override": below.browse(), "flag": flagged}
+        flagged._outbound_mark_lost_below_minimum()
 
-    def _outbound_mark_lost_below_minimum(self, losing):
-        """Record the leads the lost gate let through below the minimum: overridden
-        by a supervisor (stored and logged), or lost improperly (flag mode)."""
-        marks = self.with_context(crm_outbound_applying=True)
-        if losing["flag"]:
-            marks.browse(losing["flag"].ids).write({"outbound_lost_improperly": True})
-        overridden = losing["override"]
-        if overridden:
-            reason = self.env.context["crm_outbound_lost_override"]
-            marks.browse(overridden.ids).write(
+    def _outbound_mark_lost_below_minimum(self, override_reason=None):
+        """Record that the leads of ``self`` are lost below the minimum: overridden by a
+        supervisor for ``override_reason``, else lost improperly. Both are logged on the
+        lead with their author."""
+        if override_reason:
+            self._outbound_write_facts(
                 {
                     "outbound_lost_override": True,
-                    "outbound_lost_override_reason": reason,
+                    "outbound_lost_override_reason": override_reason,
                     "outbound_lost_override_user_id": self.env.uid,
                 }
             )
-            overridden._message_log_batch(
-                bodies={
-                    lead.id: Markup("<p>%s</p><p>%s</p>")
-                    % (
-                        _(
-                            "Marked lost by %(user)s with %(count)s of the %(minimum)s call attempts required: "
-                            "the lost gate was overridden.",
-                            user=self.env.user.name,
-                            count=lead.outbound_attempt_count,
-                            minimum=lead.outbound_playbook_id.min_attempts_before_lost,
-                        ),
-                        _("Reason: %(reason)s", reason=reason),
-                    )
-                    for lead in overridden
-                }
-            )
+        else:
+            self._outbound_write_facts({"outbound_lost_improperly": True})
+        bodies = {}
+        for lead in self:
+            args = {
+                "user": self.env.user.name,
+                "count": lead.outbound_attempt_count,
+                "minimum": lead.outbound_playbook_id.min_attempts_before_lost,
+            }
+            if override_reason:
+                bodies[lead.id] = Markup("<p>%s</p><p>%s</p>") % (
+                    _(
+                        "Marked lost by %(user)s with %(count)s of the %(minimum)s call attempts required: "
+                        "the lost gate was overridden.",
+                        **args,
+                    ),
+                    _("Reason: %(reason)s", reason=override_reason),
+                )
+            else:
+                bodies[lead.id] = Markup("<p>%s</p>") % _(
+                    "Lost improperly: marked lost by %(user)s with %(count)s of the %(minimum)s call attempts "
+                    "required.",
+                    **args,
+                )
+        self._message_log_batch(bodies=bodies)
 
     @api.model
     def _outbound_clear_lost_marks_vals(self):
@@ -867,32 +1121,52 @@ class CrmLead(models.Model):
             "outbound_lost_override_user_id": False,
         }
 
+    @api.model
+    def _outbound_is_supervisor(self):
+        return self.env.su or self.env.user.has_group(SUPERVISOR_GROUP)
+
+    @api.model
+    def _outbound_check_supervisor(self, action):
+        """Raise ``AccessError`` unless the user is a supervisor (a team leader or a sales
+        manager); ``action`` says what they tried."""
+        if not self._outbound_is_supervisor():
+            raise AccessError(
+                _(
+                    "%(action)s needs the right %(group)s (team leaders and sales managers): ask your supervisor.",
+                    action=action,
+                    group=self.env.ref(SUPERVISOR_GROUP).sudo().full_name,
+                )
+            )
+
     def outbound_override_lost(self, reason, lost_reason_id=None, status_id=None):
         """Mark the leads of ``self`` lost below their playbook's minimum of call
         attempts, as a supervisor: the override and ``reason`` are stored and logged.
 
         :param str reason: why the rule does not apply (required)
         :param int lost_reason_id: the ``crm.lost.reason`` to set
-        :param int status_id: a status whose action is lost, to set instead
+        :param int status_id: a status whose action is lost, to set as well
         """
+        self._outbound_check_supervisor(_("Marking a lead lost below the minimum of call attempts"))
         reason = (reason or "").strip()
         if not reason:
             raise UserError(_("Give the reason for overriding the minimum of call attempts."))
-        if not self.env.user.has_group(SUPERVISOR_GROUP):
-            raise AccessError(_("Only a supervisor may mark a lead lost below the minimum of call attempts."))
-        leads = self.with_context(crm_outbound_lost_override=reason)
-        if status_id:
-            leads.write({"outbound_status_id": status_id})
-            leads = leads.filtered("active")
-        if leads:
-            leads.action_set_lost(lost_reason_id=lost_reason_id or False)
+        status = self._outbound_browse_id("crm.outbound.status", "status_id", status_id)
+        if status and status.lead_action != "lost":
+            raise UserError(
+                _("Status %(status)s does not mark a lead lost: choose a lost status.", status=status.display_name)
+            )
+        lost_reason_id = lost_reason_id or status.lost_reason_id.id
+        self._outbound_set_lost(lost_reason_id, override_reason=reason)
+        if status:
+            # Lost already: the status only closes the pending task.
+            self._outbound_apply_status(status)
         return True
 
     def _outbound_update_first_days(self):
         """Recompute whether the leads of ``self`` met their first days' target, from
         their calls grouped by local day in one query."""
         leads = self.filtered(lambda lead: lead.outbound_first_days_start and lead.outbound_daily_target)
-        (self - leads).filtered("outbound_first_days_target").with_context(crm_outbound_applying=True).write(
+        (self - leads).filtered("outbound_first_days_target")._outbound_write_facts(
             {"outbound_first_days_target": False}
         )
         if not leads:
@@ -941,7 +1215,7 @@ class CrmLead(models.Model):
             if lead.outbound_first_days_target != state:
                 ids_by_state[state].append(lead.id)
         for state, lead_ids in ids_by_state.items():
-            self.browse(lead_ids).with_context(crm_outbound_applying=True).write({"outbound_first_days_target": state})
+            self.browse(lead_ids)._outbound_write_facts({"outbound_first_days_target": state})
 
     @api.model
     def _cron_outbound_discipline(self, batch_size=1000):
@@ -985,7 +1259,7 @@ class CrmLead(models.Model):
         With ``cancel_tasks``, the pending tasks are cancelled rather than marked done."""
         code = code or self.env["crm.outbound.comment.code"]
         base_at = base_at or fields.Datetime.now()
-        leads = self.with_context(crm_outbound_applying=True)
+        leads = self._outbound_own()
         vals = {"outbound_status_id": status.id, "outbound_comment_code_id": code.id}
         if comment is not None:
             vals["outbound_comment"] = comment or False
@@ -1003,9 +1277,7 @@ class CrmLead(models.Model):
             leads.filtered(lambda lead: not lead.stage_id.is_won).action_set_won()
         elif status.lead_action == "lost":
             lost_reason = code.lost_reason_id or status.lost_reason_id
-            leads.filtered("active").with_context(crm_outbound_lost_status_id=status.id).action_set_lost(
-                lost_reason_id=lost_reason.id
-            )
+            leads.filtered("active")._outbound_set_lost(lost_reason.id, status=status)
         next_at_by_lead = {
             lead: lead._outbound_next_call_at(status, code, base_at, agreed_at or lead.outbound_agreed_at)
             for lead in leads
@@ -1029,9 +1301,7 @@ class CrmLead(models.Model):
                 leads.write({"outbound_status_id": status.id, "outbound_comment_code_id": False})
             # The playbook's own cadence closes the lead, not an operator: the lost gate
             # does not hold it (the cadence decides how many unanswered calls are enough).
-            leads.filtered("active").with_context(crm_outbound_cadence_exhausted=True).action_set_lost(
-                lost_reason_id=playbook.exhausted_lost_reason_id.id
-            )
+            leads.filtered("active")._outbound_set_lost(playbook.exhausted_lost_reason_id.id, exhausted=True)
             leads._outbound_replace_task(dict.fromkeys(leads, False), feedback=_("Cadence exhausted"))
 
     def _outbound_next_call_at(self, status, code, base_at, agreed_at=None):
@@ -1082,14 +1352,14 @@ class CrmLead(models.Model):
         pending = self._outbound_pending_tasks()
         if pending:
             if cancel_tasks:
-                pending.with_context(crm_outbound_applying=True).unlink()
+                pending.with_context(crm_outbound_applying=OWN_WRITE).unlink()
             else:
-                pending.with_context(crm_outbound_applying=True)._action_done(feedback=feedback)
+                pending.with_context(crm_outbound_applying=OWN_WRITE)._action_done(feedback=feedback)
         lead_ids_by_next_at = defaultdict(list)
         for lead in self:
             lead_ids_by_next_at[next_at_by_lead.get(lead) or False].append(lead.id)
         for next_at, lead_ids in lead_ids_by_next_at.items():
-            self.browse(lead_ids).with_context(crm_outbound_applying=True).write({"outbound_next_call_at": next_at})
+            self.browse(lead_ids)._outbound_write_facts({"outbound_next_call_at": next_at})
         self._outbound_governed()._outbound_schedule_task()
 
     def _outbound_schedule_task(self):
@@ -1113,7 +1383,7 @@ class CrmLead(models.Model):
             groups[activity_type, deadline, user, summary].append(lead.id)
         # The tasks come by the hundred (every call, every repair, every reassignment):
         # they show in the salesperson's activities, without a mail for each.
-        leads = self.with_context(crm_outbound_applying=True, mail_activity_quick_update=True)
+        leads = self.with_context(crm_outbound_applying=OWN_WRITE, mail_activity_quick_update=True)
         for (activity_type, deadline, user, summary), lead_ids in groups.items():
             leads.browse(lead_ids).activity_schedule(
                 activity_type_id=activity_type.id,
@@ -1133,7 +1403,7 @@ class CrmLead(models.Model):
         missing = governed.filtered(lambda lead: lead.id not in by_lead)
         extra = self.env["mail.activity"].concat(*(tasks[1:] for tasks in by_lead.values()))
         if extra:
-            extra.with_context(crm_outbound_applying=True)._action_done(
+            extra.with_context(crm_outbound_applying=OWN_WRITE)._action_done(
                 feedback=_("Closed: a lead keeps exactly one pending task.")
             )
         if missing:
@@ -1482,7 +1752,7 @@ class CrmLead(models.Model):
         leads._outbound_apply_status(
             status, comment=_("Network sibling of %(head)s", head=head.display_name), cancel_tasks=True
         )
-        leads.with_context(crm_outbound_applying=True).write({"outbound_network_head_id": head.id})
+        leads._outbound_write_facts({"outbound_network_head_id": head.id})
         note_by_old_status = {
             old: Markup("<p>%s</p>")
             % _(
@@ -1654,6 +1924,4 @@ class CrmLead(models.Model):
             lambda lead: lead.outbound_status_id and lead.outbound_status_id.playbook_id != playbook
         )
         if foreign:
-            foreign.with_context(crm_outbound_applying=True).write(
-                {"outbound_status_id": False, "outbound_comment_code_id": False}
-            )
+            foreign._outbound_own().write({"outbound_status_id": False, "outbound_comment_code_id": False})

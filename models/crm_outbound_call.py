@@ -8,6 +8,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .compat import add_unique_constraint
+from .crm_lead import SUPERVISOR_GROUP
 
 _logger = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ CALL_ITEM_REQUIRED_KEYS = ("external_id", "started_at", "duration", "answered")
 MAX_TEXT_LENGTH = 255
 MAX_URL_LENGTH = 2048
 EXTERNAL_ID_CONSTRAINT = "crm_outbound_call_external_id_uniq"
+# Users whose API key posts calls for every operator (DESIGN.md, rule 6).
+INTEGRATION_GROUP = "crm_outbound.group_outbound_integration"
 
 
 class CallItemError(Exception):
@@ -103,11 +106,29 @@ class CrmOutboundCall(models.Model):
     # CRUD
     # ------------------------------------------------------------
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Calls are logged, never typed in (DESIGN.md rule 6): the module creates them
+        # through _outbound_create, after checking them and with the rules applied.
+        if not self.env.su:
+            raise AccessError(
+                _(
+                    "Calls cannot be created by hand: log them with Log Call on the lead (outbound_log_call); "
+                    "a telephony integration posts them to /crm_outbound/v1/calls."
+                )
+            )
+        return super().create(vals_list)
+
+    @api.model
+    def _outbound_create(self, vals_list):
+        """The one creator of calls: the values are the module's own (checked input)."""
+        return self.sudo().create(vals_list).with_env(self.env)
+
     def write(self, vals):
-        if not self.env.is_superuser() and not self.env.user.has_group("sales_team.group_sale_manager"):
+        if not self.env.su:
             locked = set(vals) - self._get_operator_writable_fields()
             if locked:
-                raise UserError(
+                raise AccessError(
                     _(
                         "A logged call cannot be changed, except its note (you tried: %(fields)s). "
                         "Log a new call instead.",
@@ -115,6 +136,11 @@ class CrmOutboundCall(models.Model):
                     )
                 )
         return super().write(vals)
+
+    def unlink(self):
+        if not self.env.su:
+            raise AccessError(_("Calls are never deleted: a call that happened stays in the record."))
+        return super().unlink()
 
     @api.model
     def _get_operator_writable_fields(self):
@@ -234,15 +260,22 @@ class CrmOutboundCall(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    def _outbound_check_ingest_access(self):
-        """Raise ``AccessError`` unless the current user may log calls."""
-        if not self.has_access("create"):
-            raise AccessError(
-                _(
-                    "User %(user)s may not log calls: add it to the group Outbound Telephony Integration.",
-                    user=self.env.user.login,
-                )
+    def _outbound_check_ingest_access(self, source="webhook"):
+        """Raise ``AccessError`` unless the current user may report calls: a user of
+        the group Outbound: Telephony Integration, or a supervisor for a CDR import."""
+        if self.env.su or self.env.user.has_group(INTEGRATION_GROUP):
+            return
+        if source == "import" and self.env["crm.lead"]._outbound_is_supervisor():
+            return
+        raise AccessError(
+            _(
+                "User %(user)s may not report calls: add it to the group %(group)s (or, for a CDR import, "
+                "to %(supervisors)s).",
+                user=self.env.user.login,
+                group=self.env.ref(INTEGRATION_GROUP).sudo().full_name,
+                supervisors=self.env.ref(SUPERVISOR_GROUP).sudo().full_name,
             )
+        )
 
     @api.model
     def _outbound_ingest(self, items, source="webhook"):
@@ -262,7 +295,7 @@ class CrmOutboundCall(models.Model):
         :param str source: ``webhook`` or ``import``
         :raise AccessError: when the user may not log calls
         """
-        self._outbound_check_ingest_access()
+        self._outbound_check_ingest_access(source)
         user = self.env.user
         self = self.with_context(allowed_company_ids=user.company_ids.ids)
         results = [None] * len(items)
@@ -544,12 +577,8 @@ class CrmOutboundCall(models.Model):
     def _outbound_log_item(self, item, lead, operator, statuses, source, unmatched=None):
         """Log one reported call on ``lead`` as a call of the Log call dialog."""
         status = self._outbound_item_status(item, lead, statuses)
-        lead = lead.sudo().with_context(
-            crm_outbound_operator_id=operator.id,
-            crm_outbound_call_source=source,
-            # No e-mail per redial task a PBX schedules: the redial queue tells operators.
-            mail_activity_quick_update=True,
-        )
+        # No e-mail per redial task a PBX schedules: the redial queue tells operators.
+        lead = lead.sudo().with_context(mail_activity_quick_update=True)
         vals = {"status_id": status.id, "duration": item["duration"], "call_at": item["started_at"]}
         if item.get("recording_url"):
             vals["recording_url"] = item["recording_url"]
@@ -562,14 +591,16 @@ class CrmOutboundCall(models.Model):
             "phone": item.get("phone") or False,
             "status_code": item.get("status_code") or False,
         }
-        return lead._outbound_log_checked_call(call, extra_vals, unmatched=unmatched).with_env(self.env)
+        calls = lead._outbound_log_checked_call(
+            call, extra_vals, unmatched=unmatched, operator=operator.with_env(lead.env), source=source
+        )
+        return calls.with_env(self.env)
 
     @api.model
     def _outbound_store_unmatched(self, item, operator, source):
         """Keep a call that matches no lead, for a supervisor to attach."""
-        return (
-            self.sudo()
-            .create(
+        return self._outbound_create(
+            [
                 {
                     "lead_id": False,
                     "user_id": operator.id,
@@ -584,8 +615,7 @@ class CrmOutboundCall(models.Model):
                     "phone": item.get("phone") or False,
                     "status_code": item.get("status_code") or False,
                 }
-            )
-            .with_env(self.env)
+            ]
         )
 
     def _outbound_attach(self, lead):

@@ -6,13 +6,10 @@ from collections import defaultdict
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .compat import add_unique_constraint, equality_search_values
-
-# Routing moves leads between teams: supervisors (team leaders) and managers only.
-ROUTING_GROUP = "sales_team.group_sale_salesman_all_leads"
 
 SEGMENTS = [
     ("never_called", "Never Called"),
@@ -364,14 +361,7 @@ class CrmLead(models.Model):
         }
 
     def _outbound_check_routing_right(self):
-        if not self.env.is_superuser() and not self.env.user.has_group(ROUTING_GROUP):
-            raise AccessError(
-                _(
-                    "Route by Segment moves leads between teams: it needs the right %(group)s (team leaders "
-                    "and sales managers). Ask your supervisor to route these leads.",
-                    group=self.env.ref(ROUTING_GROUP).sudo().full_name,
-                )
-            )
+        self._outbound_check_supervisor(_("Route by Segment (it moves leads between teams)"))
 
     def _outbound_route_by_segment(self):
         """Move the leads (open or lost, not won) of ``self`` whose team's role does not serve their segment

@@ -3,6 +3,7 @@ from contextlib import closing
 from freezegun import freeze_time
 
 from odoo import SUPERUSER_ID, api
+from odoo.addons.crm_outbound.models.crm_lead import OWN_WRITE
 from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, tagged
 
@@ -121,7 +122,7 @@ class TestOutboundCronsConcurrently(TransactionCase):
             team = env["crm.team"].create({"name": "Concurrent team", "outbound_playbook_id": playbook.id})
             leads = env["crm.lead"].create([{"name": f"Concurrent {i}", "team_id": team.id} for i in range(6)])
             env["mail.activity"].search([("res_model", "=", "crm.lead"), ("res_id", "in", leads.ids)]).with_context(
-                crm_outbound_applying=True
+                crm_outbound_applying=OWN_WRITE
             ).unlink()
             setup_cr.commit()
             lead_ids, team_id, playbook_id = leads.ids, team.id, playbook.id

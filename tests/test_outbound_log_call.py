@@ -1,5 +1,6 @@
 from freezegun import freeze_time
 
+from odoo.addons.crm_outbound.models.crm_lead import OWN_WRITE
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 
@@ -197,7 +198,7 @@ class TestOutboundLogCall(OutboundCase):
         self.log(other, status_id=client.id, agreed_at="2026-06-30 00:00:00")
         self.assertTrue(other.stage_id.is_won)
         self.assertOneTask(other, self.type_sell, deadline=dt("2026-06-23 00:00:00").date())
-        self.pending(other).with_context(crm_outbound_applying=True).unlink()
+        self.pending(other).with_context(crm_outbound_applying=OWN_WRITE).unlink()
         self.env["crm.lead"]._cron_outbound_enforce_task()
         self.assertOneTask(other, self.type_sell)
 

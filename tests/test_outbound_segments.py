@@ -281,7 +281,7 @@ class TestOutboundCallLists(OutboundCase):
             ],
             strict=True,
         ):
-            lead.outbound_segment = segment
+            lead._outbound_write_facts({"outbound_segment": segment})
             cls.by_segment[segment] = lead
 
     def _segments_seen(self, user, mine=True):

@@ -1,5 +1,6 @@
 from freezegun import freeze_time
 
+from odoo.addons.crm_outbound.models.crm_lead import OWN_WRITE
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 
@@ -112,8 +113,8 @@ class TestOutboundTaskRule(OutboundCase):
 
     def test_enforce_cron_repairs_none_and_several(self):
         none, several, fine = self._new_leads(3)
-        self.pending(none).with_context(crm_outbound_applying=True).unlink()
-        several.with_context(crm_outbound_applying=True).activity_schedule(
+        self.pending(none).with_context(crm_outbound_applying=OWN_WRITE).unlink()
+        several.with_context(crm_outbound_applying=OWN_WRITE).activity_schedule(
             "mail.mail_activity_data_todo", summary="Left by other code"
         )
         self.assertNoTask(none)

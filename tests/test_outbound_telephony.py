@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from odoo import SUPERUSER_ID, api
+from odoo.addons.crm_outbound.models.crm_lead import OWN_WRITE
 from odoo.exceptions import AccessError
 from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
@@ -211,7 +212,7 @@ class TestOutboundTelephony(TelephonyCase):
         recent = self._new_lead("recent", phone)
         won = self._new_lead("won", phone)
         lost = self._new_lead("lost", phone)
-        applying = {"crm_outbound_applying": True}
+        applying = {"crm_outbound_applying": OWN_WRITE}
         older.with_context(**applying).write({"outbound_last_call_at": "2026-02-01 09:00:00"})
         recent.with_context(**applying).write({"outbound_last_call_at": "2026-02-20 09:00:00"})
         won.with_context(**applying).write(

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import fields
+from odoo.addons.crm_outbound.models.crm_lead import OWN_WRITE
 from odoo.tests import HttpCase, tagged
 
 from .common import OutboundCase
@@ -26,7 +27,7 @@ class TestOutboundUi(OutboundCase, HttpCase):
     def test_call_now_logs_an_unanswered_call(self):
         lead = self._new_leads(name="Tour due lead", user_id=self.admin.id)
         lead.outbound_status_id = self.st_no_answer
-        lead.with_context(crm_outbound_applying=True).outbound_next_call_at = fields.Datetime.now() - timedelta(
+        lead.with_context(crm_outbound_applying=OWN_WRITE).outbound_next_call_at = fields.Datetime.now() - timedelta(
             minutes=5
         )
         self.assertTrue(lead.outbound_call_due)

@@ -332,7 +332,7 @@ def webhook():
 
     def plain_create(run):
         for start in range(0, len(leads), batch_size):
-            env["crm.outbound.call"].create(
+            env["crm.outbound.call"].sudo().create(
                 [
                     {
                         "lead_id": lead_id,
@@ -354,7 +354,7 @@ def webhook():
     def odoo_floor(run):
         # The chatter Odoo writes for what each event does to its lead, in bulk: the
         # call row, the previous task marked done (one message each), the next task.
-        env["crm.outbound.call"].create(
+        env["crm.outbound.call"].sudo().create(
             [{"lead_id": lead_id, "external_id": f"floor-{run}-{lead_id}"} for lead_id in with_task.ids]
         )
         with_task.activity_ids.action_feedback(feedback="No answer")
@@ -408,7 +408,7 @@ def redial_cron():
         for start in range(0, len(ids), 1000):
             batch = Lead.browse(ids[start : start + 1000])
             batch.read(["user_id", "name", "outbound_next_call_at"])
-            batch.with_context(crm_outbound_applying=True).write({"outbound_due_notified_at": now})
+            batch._outbound_write_facts({"outbound_due_notified_at": now})
             env.flush_all()
             batch.invalidate_recordset()
 
