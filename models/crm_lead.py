@@ -610,6 +610,8 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
 
     def action_set_lost(self, **additional_values):
+        if self._outbound_is_own():  # through _outbound_set_lost, past the gate
+            return super().action_set_lost(**additional_values)
         self._outbound_check_facts([additional_values])
         res = self._outbound_set_lost(additional_values.get("lost_reason_id") or False)
         others = {key: value for key, value in additional_values.items() if key != "lost_reason_id"}
@@ -1006,7 +1008,7 @@ class CrmLead(models.Model):
         if not exhausted:
             self._outbound_pass_lost_gate(lost_reason_id=lost_reason_id, status=status, override_reason=override_reason)
         # The gate has decided: the archive itself is the module's own write.
-        return super(CrmLead, self._outbound_own()).action_set_lost(lost_reason_id=lost_reason_id)
+        return self._outbound_own().action_set_lost(lost_reason_id=lost_reason_id)
 
     def _outbound_below_minimum(self):
         """The leads of ``self`` (about to be) lost with fewer call attempts than their

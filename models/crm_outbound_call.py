@@ -137,10 +137,10 @@ class CrmOutboundCall(models.Model):
                 )
         return super().write(vals)
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_logged(self):
         if not self.env.su:
             raise AccessError(_("Calls are never deleted: a call that happened stays in the record."))
-        return super().unlink()
 
     @api.model
     def _get_operator_writable_fields(self):

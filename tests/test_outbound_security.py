@@ -167,7 +167,7 @@ class TestOutboundCallRecord(SecurityCase):
                     self.assertRaisesRegex(AccessError, rf"except its note \(you tried: {fname}\)"),
                 ):
                     call.with_user(user).write({fname: forged[fname]})
-            with self.subTest(user=user.login), self.assertRaisesRegex(AccessError, "never deleted"):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
                 call.with_user(user).unlink()
         call.with_user(self.salesman).write({"note": "Asked to call after lunch"})
         self.assertEqual(call.note, "Asked to call after lunch")
