@@ -690,6 +690,8 @@ class CrmLead(models.Model):
         """
         if not self:
             return []
+        # Calls are created by the module (sudo): the user must be one who may work the leads.
+        self.check_access("write")
         call = self._outbound_check_call_vals(vals)
         return self._outbound_log_checked_call(call).ids
 

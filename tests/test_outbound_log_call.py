@@ -114,7 +114,9 @@ class TestOutboundLogCall(OutboundCase):
         self.assertFalse(lead.outbound_call_ids)
         self.assertEqual(lead.outbound_attempt_count, 0)
         self.assertFalse(lead.outbound_status_id)
-        plain = self.env["crm.lead"].create({"name": "No playbook", "team_id": self.plain_team.id})
+        plain = self.env["crm.lead"].create(
+            {"name": "No playbook", "team_id": self.plain_team.id, "user_id": self.salesman.id}
+        )
         with self.assertRaisesRegex(UserError, "No playbook"):
             self.log(plain, status_id=self.st_interest.id)
 

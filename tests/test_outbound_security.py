@@ -173,6 +173,13 @@ class TestOutboundCallRecord(SecurityCase):
         self.assertEqual(call.note, "Asked to call after lunch")
         self.assertEqual((call.duration, call.is_touch, call.external_id), (0, False, False))
 
+    def test_no_call_on_a_lead_the_operator_may_not_read(self):
+        theirs = self._lead(user_id=self.colleague.id)
+        with self.assertRaises(AccessError):
+            theirs.with_user(self.salesman).outbound_log_call({"status_id": self.st_no_answer.id})
+        self.assertFalse(theirs.outbound_call_ids)
+        self.assertEqual(theirs.outbound_attempt_count, 0)
+
     def test_deleting_a_lead_deletes_no_call(self):
         lead = self._lead()
         lead.with_user(self.salesman).outbound_log_call({"status_id": self.st_no_answer.id})
