@@ -155,9 +155,15 @@ class TestOutboundCallRecord(SecurityCase):
             "external_id": "pbx-1",
             "integration_user_id": self.pbx.id,
         }
-        for user in (self.salesman, self.supervisor, self.manager, self.pbx):
+        for user in (self.salesman, self.supervisor, self.manager):
             with self.subTest(user=user.login), self.assertRaisesRegex(AccessError, "cannot be created by hand"):
                 self.env["crm.outbound.call"].with_user(user).create(forged)
+        # An integration reports calls with its own rights, as itself only.
+        other_pbx = new_test_user(self.env, login="outbound_pbx_2", groups="crm_outbound.group_outbound_integration")
+        reported = (
+            self.env["crm.outbound.call"].with_user(self.pbx).create({**forged, "integration_user_id": other_pbx.id})
+        )
+        self.assertEqual(reported.integration_user_id, self.pbx)
         [call_id] = lead.with_user(self.salesman).outbound_log_call({"status_id": self.st_no_answer.id})
         call = self.env["crm.outbound.call"].browse(call_id)
         for user in (self.salesman, self.supervisor, self.manager):
