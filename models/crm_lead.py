@@ -786,14 +786,12 @@ class CrmLead(models.Model):
         self._message_log_batch(bodies=bodies)
         for operator, messages in messages_by_operator.items():
             more = len(messages) - 5
+            lines = messages[:5] + ([f"(+{more})"] if more > 0 else [])
+            if self._outbound_is_supervisor(operator):
+                lines.append(_("As a supervisor you may mark it lost with Override, giving a reason."))
             operator._bus_send(
                 "simple_notification",
-                {
-                    "type": "warning",
-                    "sticky": True,
-                    "title": _("Not lost yet"),
-                    "message": "\n".join(messages[:5]) + (f"\n(+{more})" if more > 0 else ""),
-                },
+                {"type": "warning", "sticky": True, "title": _("Not lost yet"), "message": "\n".join(lines)},
             )
 
     def _outbound_next_attempt_at(self, base_at):
@@ -1126,8 +1124,12 @@ class CrmLead(models.Model):
         }
 
     @api.model
-    def _outbound_is_supervisor(self):
-        return self.env.su or self.env.user.has_group(SUPERVISOR_GROUP)
+    def _outbound_is_supervisor(self, user=None):
+        """Whether ``user`` is a supervisor (a team leader or a sales manager); by
+        default the current user, superuser code counting as one."""
+        if user is None:
+            return self.env.su or self.env.user.has_group(SUPERVISOR_GROUP)
+        return user.has_group(SUPERVISOR_GROUP)
 
     @api.model
     def _outbound_check_supervisor(self, action):
