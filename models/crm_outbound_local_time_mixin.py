@@ -8,6 +8,8 @@ from odoo import _, api, fields, models
 from odoo.addons.base.models.res_partner import _tz_get
 from odoo.tools import format_datetime
 
+from .compat import domain_and
+
 # A number whose zone is ambiguous (a Russian mobile belongs to eleven zones) is called
 # in the team's zone when the number may be there, else in the zone of its country's
 # capital. IANA lists no capitals: these are the countries with several zones where
@@ -143,7 +145,7 @@ class CrmOutboundLocalTimeMixin(models.AbstractModel):
     def _search_outbound_callable_now(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             return NotImplemented
-        domain = self._outbound_callable_now_domain()
+        domain = domain_and([self._outbound_callable_now_domain()])
         return domain if (operator == "=") == value else ["!", *domain]
 
     @api.model
