@@ -124,9 +124,7 @@ class CrmOutboundCall(models.Model):
         wanted = [number for number in numbers.values() if number]
         blacklisted = set()
         if wanted:
-            blacklisted = set(
-                self.env["phone.blacklist"].sudo().search([("number", "in", wanted)]).mapped("number")
-            )
+            blacklisted = set(self.env["phone.blacklist"].sudo().search([("number", "in", wanted)]).mapped("number"))
         for call in self:
             call.called_despite_dnc = bool(numbers[call]) and numbers[call] in blacklisted
 

@@ -4,7 +4,7 @@ import phonenumbers
 import pytz
 from phonenumbers import timezone as phone_timezone
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.addons.base.models.res_partner import _tz_get
 from odoo.tools import format_datetime
 
@@ -122,10 +122,14 @@ class CrmOutboundLocalTimeMixin(models.AbstractModel):
         now = fields.Datetime.now()
         for lead in self:
             lead.outbound_local_time = (
-                format_datetime(lead.env, now, tz=lead.outbound_tz, dt_format="EEE HH:mm") if lead.outbound_tz else False
+                format_datetime(lead.env, now, tz=lead.outbound_tz, dt_format="EEE HH:mm")
+                if lead.outbound_tz
+                else False
             )
 
-    @api.depends(lambda self: ["outbound_tz", "outbound_next_call_at", "phone_sanitized"] if "team_id" in self._fields else [])
+    @api.depends(
+        lambda self: ["outbound_tz", "outbound_next_call_at", "phone_sanitized"] if "team_id" in self._fields else []
+    )
     def _compute_outbound_callable_now(self):
         now = fields.Datetime.now()
         callable_ids = set(self.search([("id", "in", self._origin.ids), *self._outbound_callable_now_domain(now)]).ids)

@@ -30,8 +30,10 @@ class TestOutboundDoNotCall(OutboundCase):
         )
 
     def callable_now(self, leads):
-        return self.env["crm.lead"].with_user(self.salesman).search(
-            [("id", "in", leads.ids), ("outbound_callable_now", "=", True)]
+        return (
+            self.env["crm.lead"]
+            .with_user(self.salesman)
+            .search([("id", "in", leads.ids), ("outbound_callable_now", "=", True)])
         )
 
     def refuse(self, lead, code):

@@ -45,7 +45,9 @@ class TestOutboundLocalTime(OutboundCase):
             self.env, login="vl_salesman", groups="sales_team.group_sale_salesman", tz="Asia/Vladivostok"
         )
         self.assertEqual(self.lead(RUSSIAN_MOBILE, user_id=vladivostok_user.id).outbound_tz, "Asia/Vladivostok")
-        berlin_user = new_test_user(self.env, login="de_salesman", groups="sales_team.group_sale_salesman", tz="Europe/Berlin")
+        berlin_user = new_test_user(
+            self.env, login="de_salesman", groups="sales_team.group_sale_salesman", tz="Europe/Berlin"
+        )
         self.assertEqual(self.lead(RUSSIAN_MOBILE, user_id=berlin_user.id).outbound_tz, "Europe/Moscow")
         # The number changes, the zone follows; the operator may set it by hand.
         lead = self.lead(MOSCOW)
@@ -184,13 +186,17 @@ class TestOutboundLocalTime(OutboundCase):
         Playbook = self.env["crm.outbound.playbook"]
         with self.assertRaisesRegex(ValidationError, "21.0-9.0"):
             Playbook.create({"name": "Night", "call_window_start": 21.0, "call_window_end": 9.0})
-        days = dict.fromkeys(("call_mon", "call_tue", "call_wed", "call_thu", "call_fri", "call_sat", "call_sun"), False)
+        days = dict.fromkeys(
+            ("call_mon", "call_tue", "call_wed", "call_thu", "call_fri", "call_sat", "call_sun"), False
+        )
         with self.assertRaisesRegex(ValidationError, "at least one calling day"):
             Playbook.create({"name": "Never", **days})
 
     def test_seed_windows(self):
         b2b = self.env.ref("crm_outbound.playbook_b2b_cold")
-        self.assertEqual((b2b.call_window_start, b2b.call_window_end, b2b.call_sat, b2b.call_sun), (9, 18, False, False))
+        self.assertEqual(
+            (b2b.call_window_start, b2b.call_window_end, b2b.call_sat, b2b.call_sun), (9, 18, False, False)
+        )
         for xmlid in ("crm_outbound.playbook_trial_lesson", "crm_outbound.playbook_basic"):
             playbook = self.env.ref(xmlid)
             self.assertEqual((playbook.call_window_start, playbook.call_window_end, playbook.call_sun), (9, 21, True))
