@@ -26,7 +26,6 @@ class CrmOutboundCommentCode(models.Model):
         "(001's grouped refusals: too expensive, features do not fit, works with a competitor).",
     )
     do_not_call = fields.Boolean(
-        "Do Not Call",
         help="Logging it puts the lead's numbers on the do-not-call list (Odoo's phone blacklist): no lead "
         "with those numbers is offered for calling any more.",
     )

@@ -71,7 +71,6 @@ class CrmOutboundStatus(models.Model):
         "such as 'Callback at'. The task is due at that date plus the delay.",
     )
     do_not_call = fields.Boolean(
-        "Do Not Call",
         help="Logging it puts the lead's numbers on the do-not-call list (Odoo's phone blacklist): no lead "
         "with those numbers is offered for calling any more.",
     )
