@@ -171,7 +171,7 @@ class CrmOutboundLocalTimeMixin(models.AbstractModel):
                 ("outbound_tz", "in", playbook._outbound_open_time_zones(now)),
             ]
         return [
-            ("outbound_next_call_at", "<=", now),
+            *self._search_outbound_call_due("=", True),
             *in_window,
             *self._outbound_not_blacklisted_domain(),
         ]
