@@ -1,3 +1,4 @@
+import functools
 from datetime import datetime, time, timedelta
 
 import pytz
@@ -193,7 +194,7 @@ class CrmOutboundPlaybook(models.Model):
         window is checked once per offset (a few dozen), not once per zone."""
         self.ensure_one()
         zones = []
-        for offset, names in _zones_by_offset(at).items():
+        for offset, names in _zones_by_offset(at.replace(second=0, microsecond=0)).items():
             local = at + offset
             minutes = local.hour * 60 + local.minute + local.second / 60
             if (
@@ -204,10 +205,12 @@ class CrmOutboundPlaybook(models.Model):
         return sorted(zones)
 
 
+@functools.lru_cache(maxsize=4)
 def _zones_by_offset(at):
-    """Every IANA zone, grouped by its UTC offset at ``at`` (naive UTC)."""
+    """Every IANA zone, grouped by its UTC offset at ``at`` (naive UTC, to the minute:
+    offsets change on the hour), cached for the few searches of the same minute."""
     moment = pytz.utc.localize(at)
     groups = {}
     for name in pytz.all_timezones:
         groups.setdefault(moment.astimezone(pytz.timezone(name)).utcoffset(), []).append(name)
-    return groups
+    return {offset: tuple(names) for offset, names in groups.items()}
