@@ -4,11 +4,12 @@ import phonenumbers
 import pytz
 from phonenumbers import timezone as phone_timezone
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 from odoo.addons.base.models.res_partner import _tz_get
+from odoo.exceptions import UserError
 from odoo.tools import format_datetime
 
-from .compat import domain_and
+from .compat import domain_and, equality_search_values
 
 # A number whose zone is ambiguous (a Russian mobile belongs to eleven zones) is called
 # in the team's zone when the number may be there, else in the zone of its country's
@@ -137,9 +138,10 @@ class CrmOutboundLocalTimeMixin(models.AbstractModel):
             playbook = lead.outbound_playbook_id
             due = lead.outbound_next_call_at
             lead.outbound_callable_now = lead._origin.id in callable_ids
+            # A number on the do-not-call list never becomes callable by itself.
             lead.outbound_callable_at = (
                 playbook._outbound_window_next(lead.outbound_tz, max(due, now))
-                if playbook and due and not lead.outbound_callable_now
+                if playbook and due and not lead.outbound_callable_now and not lead.phone_sanitized_blacklisted
                 else False
             )
             lead.outbound_outside_window = bool(
@@ -147,10 +149,19 @@ class CrmOutboundLocalTimeMixin(models.AbstractModel):
             )
 
     def _search_outbound_callable_now(self, operator, value):
-        if operator not in ("=", "!=") or not isinstance(value, bool):
-            return NotImplemented
+        equality = equality_search_values(operator, value)
+        if not equality:
+            raise UserError(
+                _("Callable Now cannot be searched with %(operator)s %(value)s.", operator=operator, value=value)
+            )
+        positive, values = equality
+        wanted = {bool(v) for v in values} if positive else {True, False} - {bool(v) for v in values}
+        if wanted == {True, False}:
+            return []
+        if not wanted:
+            return [("id", "=", False)]
         domain = domain_and([self._outbound_callable_now_domain()])
-        return domain if (operator == "=") == value else ["!", *domain]
+        return domain if wanted == {True} else ["!", *domain]
 
     @api.model
     def _outbound_callable_now_domain(self, now=None):

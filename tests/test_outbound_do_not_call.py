@@ -57,6 +57,7 @@ class TestOutboundDoNotCall(OutboundCase):
         self.assertTrue(sibling.phone_sanitized_blacklisted)
         self.assertEqual(self.callable_now(lead | sibling | other), other, "the sibling left the call lists")
         self.assertFalse(sibling.outbound_callable_now)
+        self.assertFalse(sibling.outbound_callable_at, "never callable by itself")
 
         # A supervisor takes the number off the list through Odoo's own dialog.
         action = sibling.with_user(self.supervisor).phone_action_blacklist_remove()
