@@ -184,8 +184,41 @@ class CrmOutboundLocalTimeMixin(models.AbstractModel):
         return [
             *self._search_outbound_call_due("=", True),
             *in_window,
+            *self._outbound_not_on_holiday_domain(now),
             *self._outbound_not_blacklisted_domain(),
         ]
+
+    @api.model
+    def _outbound_not_on_holiday_domain(self, now):
+        """Leads whose team's calling hours are not on a holiday (a leave of the
+        calendar, or of every calendar) at ``now``."""
+        calendars = self.env["crm.team"].sudo().search([("outbound_calendar_id", "!=", False)]).outbound_calendar_id
+        if not calendars:
+            return []
+        leaves = (
+            self.env["resource.calendar.leaves"]
+            .sudo()
+            .search(
+                [
+                    ("resource_id", "=", False),
+                    ("time_type", "=", "leave"),
+                    ("calendar_id", "in", [False, *calendars.ids]),
+                    ("date_from", "<=", now),
+                    ("date_to", ">", now),
+                ]
+            )
+        )
+        if not leaves:
+            return []
+        # A leave without a calendar is a holiday of every calendar (as resource counts it).
+        resting = calendars if any(not leave.calendar_id for leave in leaves) else leaves.calendar_id
+        teams = (
+            self.env["crm.team"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("outbound_calendar_id", "in", resting.ids)])
+        )
+        return [("team_id", "not in", teams.ids)]
 
     # ------------------------------------------------------------
     # BUSINESS: the next call inside the calling window

@@ -138,6 +138,13 @@ class TestOutboundLocalTime(OutboundCase):
         with freeze_time("2026-03-03 11:00:00"):
             self.log(lead, self.st_no_answer)
         self.assertEqual(lead.outbound_next_call_at, dt("2026-03-05 06:00:00"), "after the holiday on the 4th")
+        # On the holiday the team's leads are not callable now, even when due.
+        with freeze_time("2026-03-03 11:00:00"):
+            due = self.lead(MOSCOW)
+        Lead = self.env["crm.lead"].with_user(self.salesman)
+        for moment, expected in (("2026-03-04 09:00:00", Lead), ("2026-03-05 09:00:00", due)):
+            with freeze_time(moment):
+                self.assertEqual(Lead.search([("id", "=", due.id), ("outbound_callable_now", "=", True)]), expected)
 
     def test_agreed_time_outside_the_window_is_kept_with_a_warning(self):
         lead = self.lead(VLADIVOSTOK)
