@@ -1133,6 +1133,10 @@ class CrmLead(models.Model):
         return user.has_group(SUPERVISOR_GROUP)
 
     @api.model
+    def _outbound_supervisor_group(self):
+        return self.env.ref(SUPERVISOR_GROUP).sudo()
+
+    @api.model
     def _outbound_check_supervisor(self, action):
         """Raise ``AccessError`` unless the user is a supervisor (a team leader or a sales
         manager); ``action`` says what they tried."""
@@ -1141,7 +1145,7 @@ class CrmLead(models.Model):
                 _(
                     "%(action)s needs the right %(group)s (team leaders and sales managers): ask your supervisor.",
                     action=action,
-                    group=self.env.ref(SUPERVISOR_GROUP).sudo().full_name,
+                    group=self._outbound_supervisor_group().full_name,
                 )
             )
 

@@ -8,7 +8,6 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .compat import add_unique_constraint
-from .crm_lead import SUPERVISOR_GROUP
 
 _logger = logging.getLogger(__name__)
 
@@ -306,7 +305,7 @@ class CrmOutboundCall(models.Model):
                 "to %(supervisors)s).",
                 user=self.env.user.login,
                 group=self.env.ref(INTEGRATION_GROUP).sudo().full_name,
-                supervisors=self.env.ref(SUPERVISOR_GROUP).sudo().full_name,
+                supervisors=self.env["crm.lead"]._outbound_supervisor_group().full_name,
             )
         )
 
