@@ -999,9 +999,13 @@ class CrmLead(models.Model):
         """Give ``status`` to the leads of ``self``: the redial cadence, won or lost,
         and the one pending task its rule asks for (DESIGN.md rules 1 and 2).
 
-        With ``cancel_tasks``, the pending tasks are cancelled rather than marked done."""
+        ``base_at`` is when the status was given (default now), or a dict that gives
+        it per lead id. With ``cancel_tasks``, the pending tasks are cancelled rather
+        than marked done."""
         code = code or self.env["crm.outbound.comment.code"]
-        base_at = base_at or fields.Datetime.now()
+        # Telephony applies a status to many leads at once, each from its own call.
+        base_at_by_lead = base_at if isinstance(base_at, dict) else {}
+        base_at = (None if base_at_by_lead else base_at) or fields.Datetime.now()
         leads = self.with_context(crm_outbound_applying=True)
         vals = {"outbound_status_id": status.id, "outbound_comment_code_id": code.id}
         if comment is not None:
@@ -1024,7 +1028,9 @@ class CrmLead(models.Model):
                 lost_reason_id=lost_reason.id
             )
         next_at_by_lead = {
-            lead: lead._outbound_next_call_at(status, code, base_at, agreed_at or lead.outbound_agreed_at)
+            lead: lead._outbound_next_call_at(
+                status, code, base_at_by_lead.get(lead.id, base_at), agreed_at or lead.outbound_agreed_at
+            )
             for lead in leads
         }
         leads._outbound_replace_task(

@@ -1,5 +1,6 @@
 import json
 import logging
+from collections import defaultdict
 from datetime import datetime, timezone
 
 import psycopg2.errors
@@ -351,32 +352,71 @@ class CrmOutboundCall(models.Model):
         statuses = self._outbound_statuses(leads.outbound_playbook_id)
         # A telephony's batch may come in any order; the redial cadence needs the calls'.
         checked.sort(key=lambda pair: (pair[1]["started_at"], pair[0]))
+        firsts, repeats, waves, unmatched = {}, [], defaultdict(list), []
         for index, item in checked:
-            external_id = item["external_id"]
-            if external_id in known:
-                call = known[external_id]
-                results[index] = self._outbound_result(item, "duplicate", call_id=call.id, lead_id=call.lead_id.id)
+            if item["external_id"] in firsts:
+                repeats.append((index, item))  # sent twice in one batch: a duplicate of the first
                 continue
-            operator = self._outbound_item_operator(item, operators)
-            try:
-                call = self._outbound_store_item(item, operator, statuses, source)
-            except psycopg2.errors.UniqueViolation as error:
-                if error.diag.constraint_name != EXTERNAL_ID_CONSTRAINT:
-                    raise
-                # Delivered twice at once: the other delivery committed this call first.
-                _logger.info("Call %s was delivered twice at once: duplicate", external_id)
-                call = self._outbound_known_calls([external_id]).get(external_id, self.browse())
-                results[index] = self._outbound_result(item, "duplicate", call_id=call.id, lead_id=call.lead_id.id)
-                continue
-            except (UserError, ValidationError, AccessError) as error:
-                results[index] = self._outbound_result(item, "error", error=error.args[0])
-                continue
-            known[external_id] = call
-            result = "created" if call.lead_id else "unmatched"
-            results[index] = self._outbound_result(
-                item, result, call_id=call.id, lead_id=call.lead_id.id, reasons=item["reasons"]
-            )
+            firsts[item["external_id"]] = index
+            self._outbound_plan_item(item, operators, statuses)
+            if item["lead"]:
+                # Waves of distinct leads: the k-th call of each lead goes in the k-th wave.
+                waves[item["lead"].id].append((index, item))
+            else:
+                unmatched.append((index, item))
+        by_rank = defaultdict(list)
+        for calls in waves.values():
+            for rank, pair in enumerate(calls):
+                by_rank[rank].append(pair)
+        for _rank, wave in sorted(by_rank.items()):
+            stored = self._outbound_store_wave([item for _index, item in wave], source) if len(wave) > 1 else None
+            if stored is None:  # one item, or a wave that failed: each item on its own
+                for index, item in wave:
+                    results[index] = self._outbound_store_one(item, source)
+            else:
+                for (index, item), call in zip(wave, stored, strict=True):
+                    results[index] = self._outbound_stored_result(item, call)
+        for index, item in unmatched:
+            results[index] = self._outbound_store_one(item, source)
+        for index, item in repeats:
+            first = results[firsts[item["external_id"]]]
+            results[index] = {**first, "result": "duplicate", "reason": None} if first["call_id"] else first
         return results
+
+    @api.model
+    def _outbound_stored_result(self, item, call):
+        result = "created" if call.lead_id else "unmatched"
+        return self._outbound_result(item, result, call_id=call.id, lead_id=call.lead_id.id, reasons=item["reasons"])
+
+    @api.model
+    def _outbound_store_one(self, item, source):
+        """Store the call of one item: on its lead, else (whatever refused it there)
+        without a lead; an ``error`` result only when it cannot be stored at all."""
+        external_id = item["external_id"]
+        try:
+            if item["lead"]:
+                try:
+                    with self.env.cr.savepoint():
+                        [call] = self._outbound_store_wave([item], source, single=True)
+                        return self._outbound_stored_result(item, call)
+                except (UserError, ValidationError, AccessError) as error:
+                    item["reasons"].append(
+                        _(
+                            "the call cannot be logged on its lead (%(error)s): it is kept without a lead",
+                            error=error.args[0],
+                        )
+                    )
+            with self.env.cr.savepoint():
+                return self._outbound_stored_result(item, self._outbound_store_unmatched(item, source))
+        except psycopg2.errors.UniqueViolation as error:
+            if error.diag.constraint_name != EXTERNAL_ID_CONSTRAINT:
+                raise
+            # Delivered twice at once: the other delivery committed this call first.
+            _logger.info("Call %s was delivered twice at once: duplicate", external_id)
+            call = self._outbound_known_calls([external_id]).get(external_id, self.browse())
+            return self._outbound_result(item, "duplicate", call_id=call.id, lead_id=call.lead_id.id)
+        except (UserError, ValidationError, AccessError) as error:
+            return self._outbound_result(item, "error", error=error.args[0])
 
     @api.model
     def _outbound_lock_leads(self, leads):
@@ -688,89 +728,120 @@ class CrmOutboundCall(models.Model):
         return status
 
     @api.model
-    def _outbound_store_item(self, item, operator, statuses, source):
-        """Store the call of one checked item and apply it to its lead; whatever
-        cannot be applied is left out, its reason in ``item["reasons"]``."""
+    def _outbound_plan_item(self, item, operators, statuses):
+        """Decide, once, what the call of ``item`` does: ``item["operator_user"]``
+        (None for the lead's salesperson), ``item["call"]`` (the values the one call
+        validator returns) with the status it gives the lead, if any can be applied."""
+        item["operator_user"] = self._outbound_item_operator(item, operators)
         lead = item["lead"]
-        if lead:
+        if not lead:
+            return
+        status = self._outbound_item_status(item, lead, statuses)
+        lead = lead.sudo()
+        try:
             try:
-                with self.env.cr.savepoint():
-                    return self._outbound_log_item(item, lead, operator, statuses, source)
-            except (UserError, ValidationError, AccessError) as error:
-                item["reasons"].append(
-                    _(
-                        "the call cannot be logged on its lead (%(error)s): it is kept without a lead",
-                        error=error.args[0],
-                    )
+                call = lead._outbound_check_call_vals(
+                    self._outbound_item_call_vals(item, status), status_required=False
                 )
-        with self.env.cr.savepoint():
-            return self._outbound_store_unmatched(item, operator, source)
+            except (UserError, ValidationError) as error:
+                if not status:
+                    raise
+                item["reasons"].append(_("status not applied: %(error)s", error=error.args[0]))
+                call = lead._outbound_check_call_vals(
+                    self._outbound_item_call_vals(item, self.env["crm.outbound.status"]), status_required=False
+                )
+        except (UserError, ValidationError) as error:
+            item["reasons"].append(
+                _("the call cannot be logged on its lead (%(error)s): it is kept without a lead", error=error.args[0])
+            )
+            item["lead"] = self.env["crm.lead"]
+            return
+        call["answered"] = item["answered"]
+        item["call"] = call
 
     @api.model
-    def _outbound_item_call_vals(self, item, lead, status):
+    def _outbound_item_call_vals(self, item, status):
         """The values of ``crm.lead.outbound_log_call`` for one item (the one call
         validator checks them)."""
         vals = {"status_id": status.id, "duration": item["duration"], "call_at": item["started_at"]}
-        if status:
-            if item.get("agreed_at"):
-                vals["agreed_at"] = item["agreed_at"]
+        if status and item.get("agreed_at"):
+            vals["agreed_at"] = item["agreed_at"]
         if item.get("recording_url"):
             vals["recording_url"] = item["recording_url"]
         return vals
 
     @api.model
-    def _outbound_log_item(self, item, lead, operator, statuses, source, unmatched=None):
-        """Log one reported call on ``lead`` as a call of the Log call dialog; a
-        status that cannot be applied leaves the call without it."""
-        status = self._outbound_item_status(item, lead, statuses)
-        lead = lead.sudo().with_context(
-            # No e-mail per redial task a PBX schedules: the redial queue tells operators.
-            mail_activity_quick_update=True,
-        )
-        try:
-            call = lead._outbound_check_call_vals(
-                self._outbound_item_call_vals(item, lead, status), status_required=False
-            )
-        except (UserError, ValidationError) as error:
-            if not status:
-                raise
-            item["reasons"].append(_("status not applied: %(error)s", error=error.args[0]))
-            status = self.env["crm.outbound.status"]
-            call = lead._outbound_check_call_vals(
-                self._outbound_item_call_vals(item, lead, status), status_required=False
-            )
-        call["answered"] = item["answered"]
-        if operator is None:
-            operator = lead.user_id
-        extra_vals = {
+    def _outbound_item_extra_vals(self, item):
+        """The telephony's own values of the call of ``item``."""
+        vals = {
             "external_id": item["external_id"],
-            # An attached call stays keyed by the integration that reported it.
-            "integration_user_id": unmatched.integration_user_id.id if unmatched else self.env.uid,
+            "integration_user_id": self.env.uid,
             "phone": item.get("phone") or False,
             "status_code": item.get("status_code") or False,
-            "unmatched_reason": False,
         }
         if item.get("agreed_at"):
-            extra_vals["agreed_at"] = item["agreed_at"]
-        calls = lead._outbound_log_checked_call(
-            call, extra_vals, unmatched=unmatched, operator=operator, source=source, apply_status=False
-        )
-        if call["status"]:
-            try:
-                with self.env.cr.savepoint():
-                    lead._outbound_apply_status(
-                        call["status"],
-                        call["code"],
-                        comment=call["note"],
-                        agreed_at=call["agreed_at"],
-                        base_at=call["call_at"],
-                    )
-            except (UserError, ValidationError, AccessError) as error:
-                item["reasons"].append(_("status not applied: %(error)s", error=error.args[0]))
-        return calls.with_env(self.env)
+            vals["agreed_at"] = item["agreed_at"]
+        return vals
 
     @api.model
-    def _outbound_store_unmatched(self, item, operator, source):
+    def _outbound_store_wave(self, items, source, single=False):
+        """Log the calls of ``items`` (planned, on distinct leads) in bulk, like the
+        Log call dialog: one INSERT, one counter UPDATE, each status applied to its
+        leads at once. Return the calls in the order of ``items``, or None when the
+        wave failed (nothing of it is written: the caller stores each item alone).
+
+        With ``single`` (one item), a status that cannot be applied is left out with
+        its reason and the call kept; errors are raised."""
+        Lead = self.env["crm.lead"]
+        leads = Lead.concat(*(item["lead"] for item in items)).sudo()
+        vals_list = []
+        for item in items:
+            lead = item["lead"].sudo()
+            operator = item["operator_user"] if item["operator_user"] is not None else lead.user_id
+            vals_list.append(
+                {
+                    **Lead._prepare_call_vals(lead, item["call"], operator=operator, source=source),
+                    **self._outbound_item_extra_vals(item),
+                }
+            )
+        try:
+            with self.env.cr.savepoint():
+                # The integration user's own right to create calls; the effects on the
+                # leads are the module's own (DESIGN.md rule 6).
+                calls = self.create(vals_list)
+                leads = leads.with_context(mail_activity_quick_update=True)
+                leads._outbound_count_calls(calls.sudo())
+                leads._outbound_update_first_days()
+                self._outbound_apply_statuses(items, leads, single)
+        except (UserError, ValidationError, AccessError, psycopg2.errors.UniqueViolation):
+            if single:
+                raise
+            return None
+        return calls
+
+    @api.model
+    def _outbound_apply_statuses(self, items, leads, single):
+        """Apply the statuses of ``items`` to their leads: one call of
+        ``_outbound_apply_status`` per status, each lead's cadence from its call."""
+        groups = defaultdict(list)
+        for item in items:
+            call = item["call"]
+            if call["status"]:
+                groups[call["status"], call["code"], call["agreed_at"]].append(item)
+        for (status, code, agreed_at), group in groups.items():
+            group_leads = leads.browse([item["lead"].id for item in group])
+            base_at = {item["lead"].id: item["call"]["call_at"] for item in group}
+            if not single:
+                group_leads._outbound_apply_status(status, code, comment="", agreed_at=agreed_at, base_at=base_at)
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    group_leads._outbound_apply_status(status, code, comment="", agreed_at=agreed_at, base_at=base_at)
+            except (UserError, ValidationError, AccessError) as error:
+                group[0]["reasons"].append(_("status not applied: %(error)s", error=error.args[0]))
+
+    @api.model
+    def _outbound_store_unmatched(self, item, source):
         """Keep a call that is not applied to a lead, for a supervisor to attach."""
         Lead = self.env["crm.lead"]
         call = {
@@ -783,16 +854,10 @@ class CrmOutboundCall(models.Model):
             "recording_url": item.get("recording_url") or False,
             "answered": item["answered"],
         }
-        vals = Lead._prepare_call_vals(Lead, call, operator=operator or self.env["res.users"], source=source)
-        vals.update(
-            {
-                "external_id": item["external_id"],
-                "integration_user_id": self.env.uid,
-                "phone": item.get("phone") or False,
-                "status_code": item.get("status_code") or False,
-                "unmatched_reason": "; ".join(item["reasons"]) or False,
-            }
-        )
+        operator = item.get("operator_user") or self.env["res.users"]
+        vals = Lead._prepare_call_vals(Lead, call, operator=operator, source=source)
+        vals.update(self._outbound_item_extra_vals(item))
+        vals["unmatched_reason"] = "; ".join(item["reasons"]) or False
         return self.create(vals)
 
     def _outbound_attach(self, lead):
@@ -817,20 +882,33 @@ class CrmOutboundCall(models.Model):
             )
         statuses = self._outbound_statuses(lead.sudo().outbound_playbook_id)
         self._outbound_lock_leads(lead)
+        sudo_lead = lead.sudo().with_context(mail_activity_quick_update=True)
         for call in attached.sorted(lambda call: (call.call_at, call.id)):
             item = {
                 "external_id": call.external_id,
                 "started_at": call.call_at,
                 "duration": call.duration,
                 "answered": call.answered,
-                "recording_url": call.recording_url,
-                "phone": call.phone,
                 "status_code": call.status_code,
                 "agreed_at": call.agreed_at,
+                "recording_url": call.recording_url,
+                "lead": lead,
                 "reasons": [],
             }
-            operator = call.user_id or lead.sudo().user_id
-            self._outbound_log_item(item, lead, operator, statuses, call.source, unmatched=call)
+            self._outbound_plan_item(item, {}, statuses)
+            if not item["lead"]:
+                raise UserError("; ".join(item["reasons"]))
+            operator = call.user_id or sudo_lead.user_id
+            # A logged call is locked for operators (its write()); attaching is ours to do.
+            sudo_lead._outbound_log_checked_call(
+                item["call"],
+                {"unmatched_reason": False},
+                unmatched=call,
+                operator=operator,
+                source=call.source,
+                apply_status=False,
+            )
+            self._outbound_apply_statuses([item], sudo_lead, single=True)
         return True
 
 
