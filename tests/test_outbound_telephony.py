@@ -11,14 +11,19 @@ from hypothesis import strategies as st
 
 from odoo import SUPERUSER_ID, api
 from odoo.exceptions import AccessError
+from odoo.http import request
 from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
+from ..controllers.main import OutboundTelephonyController
 from ..models.compat import ODOO_19
 from ..models.crm_outbound_call import CALL_ITEM_KEYS
 from .common import OutboundCase, dt
 
 URL = "/crm_outbound/v1/calls"
+SERIALIZATION_FAILURE = (
+    "DO $$ BEGIN RAISE EXCEPTION 'concurrent update' USING ERRCODE = 'serialization_failure'; END $$"
+)
 CDR_SAMPLE = Path(__file__).parent / "data" / "cdr_sample.csv"
 
 
@@ -316,29 +321,59 @@ class TestOutboundTelephony(TelephonyCase):
     def test_retried_request_sees_its_body(self):
         """Odoo runs a request again after a serialization failure (``retrying``) on
         the same WSGI request: the second try reads the body the first one consumed."""
+        Controller = OutboundTelephonyController
+        respond = Controller._json_response
         Call = type(self.env["crm.outbound.call"])
         ingest = Call._outbound_ingest
         tries = []
 
-        def fail_first_try(model, items, source="webhook"):
+        def count_tries(model, items, source="webhook"):
             tries.append(len(items))
-            if len(tries) == 1:
-                model.env.cr.execute(
-                    "DO $$ BEGIN RAISE EXCEPTION 'concurrent update' USING ERRCODE = 'serialization_failure'; END $$"
-                )
             return ingest(model, items, source=source)
 
+        def fail_first_answer(controller, data, status=200):
+            if len(tries) == 1:
+                # After the controller's own retries: only Odoo's retry of the request can help.
+                request.env.cr.execute(SERIALIZATION_FAILURE)
+            return respond(controller, data, status=status)
+
         with (
-            patch.object(Call, "_outbound_ingest", fail_first_try),
+            patch.object(Call, "_outbound_ingest", count_tries),
+            patch.object(Controller, "_json_response", fail_first_answer),
             patch("random.uniform", lambda low, high: 0),
             mute_logger("odoo.service.model", "odoo.sql_db", "odoo.http"),
         ):
             results = self.post_calls(
                 self.item("retry1", lead_id=self.lead_a.id), self.item("retry2", phone="+7 495 123 45 02")
             )
-        self.assertEqual(tries, [2, 2], "the second try got the whole body")
+        self.assertEqual(tries, [2, 2], "the request ran twice, the second time with the whole body")
         self.assertEqual([r["result"] for r in results], ["created", "created"])
         self.assertEqual((self.lead_a.outbound_attempt_count, self.lead_b.outbound_attempt_count), (1, 1))
+
+    def test_serialization_failure_runs_the_batch_again(self):
+        """The controller runs a batch again at once after a serialization failure, in
+        a new transaction; the failed try leaves nothing behind."""
+        Call = type(self.env["crm.outbound.call"])
+        ingest = Call._outbound_ingest
+        tries = []
+
+        def fail_first_try(model, items, source="webhook"):
+            tries.append(len(items))
+            results = ingest(model, items, source=source)
+            if len(tries) == 1:
+                model.env.cr.execute(SERIALIZATION_FAILURE)
+            return results
+
+        with (
+            patch.object(Call, "_outbound_ingest", fail_first_try),
+            patch("random.uniform", lambda low, high: 0),
+            mute_logger("odoo.sql_db"),
+        ):
+            results = self.post_calls(self.item("again1", lead_id=self.lead_a.id))
+        self.assertEqual(tries, [1, 1])
+        self.assertEqual(results[0]["result"], "created", "not a duplicate of the rolled back try")
+        self.assertEqual(self.lead_a.outbound_attempt_count, 1)
+        self.assertEqual(len(self.calls("again1")), 1)
 
     def test_hostile_items_get_one_error_each(self):
         """Whatever an item holds, it gets its own result and its neighbours are

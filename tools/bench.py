@@ -421,12 +421,12 @@ def http_load():
     saved = {row[0]: row[1:] for row in cr.fetchall()}
     cr.commit()
 
-    odoo_bin = os.path.join(os.path.dirname(os.path.dirname(odoo.__file__)), "odoo-bin")
+    odoo_bin = os.path.join(os.path.dirname(next(iter(odoo.__path__))), "odoo-bin")
     db = cr.dbname
     command = [
         sys.executable,
         odoo_bin,
-        f"--addons-path={config['addons_path']}",
+        "--addons-path=" + (addons if isinstance(addons := config["addons_path"], str) else ",".join(map(str, addons))),
         f"--db_host={config['db_host'] or ''}",
         f"--db_port={config['db_port'] or ''}",
         f"--db_user={config['db_user'] or ''}",
@@ -536,7 +536,9 @@ def http_load():
         )
     su["res.users"].browse(pbx.id).active = False
     cr.commit()
-    lost, doubled = sent - distinct, stored - distinct
+    if lost := sent - distinct:
+        print(errors[-3000:], file=sys.stderr)
+    doubled = stored - distinct
     bad = [status for status in statuses if status != 200]
     rate = sent / seconds
     report(
