@@ -1,4 +1,5 @@
 import json
+import logging
 import random
 import time
 
@@ -7,6 +8,8 @@ import psycopg2.errors
 from odoo import _, http
 from odoo.exceptions import AccessError
 from odoo.http import request
+
+_logger = logging.getLogger(__name__)
 
 # DESIGN.md, HTTP: at most this many calls in one request.
 MAX_CALLS = 1000
@@ -76,6 +79,7 @@ class OutboundTelephonyController(http.Controller):
             except RETRY_ERRORS:
                 if tryno == MAX_TRIES:
                     raise
+                _logger.info("Concurrent update: the batch of %s calls runs again (try %s)", len(items), tryno + 1)
                 env.cr.rollback()
                 env.transaction.reset()
                 time.sleep(random.uniform(0, 0.05 * 2 ** min(tryno, 5)))

@@ -442,6 +442,7 @@ def http_load():
         "--limit-time-cpu=600",
         "--log-level=warn",
         "--log-handler=odoo.service.model:INFO",
+        "--log-handler=odoo.addons.crm_outbound.controllers.main:INFO",
     ]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}/crm_outbound/v1/calls"
@@ -521,7 +522,7 @@ def http_load():
         )
     )
     miscounted = cr.fetchone()[0]
-    retries = errors.count("tries left")
+    retries = errors.count("tries left"), errors.count("runs again")
     # Undo: the calls, the counters, the integration user.
     cr.execute("DELETE FROM crm_outbound_call WHERE external_id LIKE %s", [f"{prefix}-%"])
     for lead_id, values in saved.items():
@@ -548,7 +549,8 @@ def http_load():
         goal="0 calls lost or doubled; every answer 200",
         met=not (lost or doubled or bad or miscounted),
         note=f"{rate:.0f} events/s over HTTP; {lost} lost, {doubled} doubled, {miscounted} leads miscounted, "
-        f"{len(bad)} answers not 200 {sorted(set(bad))}; {retries} serialization retries in the server log",
+        f"{len(bad)} answers not 200 {sorted(set(bad))}; serialization failures: {retries[1]} batches run "
+        f"again by the controller, {retries[0]} requests by Odoo",
     )
 
 
