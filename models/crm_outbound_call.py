@@ -813,9 +813,10 @@ class CrmOutboundCall(models.Model):
                 leads._outbound_count_calls(calls.sudo())
                 leads._outbound_update_first_days()
                 self._outbound_apply_statuses(items, leads, single)
-        except (UserError, ValidationError, AccessError, psycopg2.errors.UniqueViolation):
+        except (UserError, ValidationError, AccessError, psycopg2.errors.UniqueViolation) as error:
             if single:
                 raise
+            _logger.debug("A wave of %s calls failed (%s): each call on its own", len(items), error)
             return None
         return calls
 

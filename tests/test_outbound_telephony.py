@@ -653,14 +653,13 @@ class TestOutboundTelephony(TelephonyCase):
         self.assertEqual(self.lead_a.outbound_attempt_count, 0)
 
 
-# Measured: a batch costs about 30 queries per call logged on 19.0, 50 on 18.0 (the call,
-# its counters, the first days target, the status, the segment, the chatter and the one
-# pending task) plus a constant for matching the whole batch; a replayed batch costs a
-# constant whatever its size.
+# A batch goes through the bulk path in waves of distinct leads: the calls, their counters
+# and each status in a few queries per wave, Odoo's chatter per lead (the task done, the
+# next one), plus a constant for matching the whole batch; a replay costs a constant.
 QUERIES_PER_BATCH = (
-    {"new_10": 322, "replay_10": 11, "new_20": 622, "replay_20": 11}
+    {"new_10": 125, "replay_10": 8, "new_20": 205, "replay_20": 8}
     if ODOO_19
-    else {"new_10": 508, "replay_10": 11, "new_20": 998, "replay_20": 11}
+    else {"new_10": 123, "replay_10": 8, "new_20": 203, "replay_20": 8}
 )
 
 # Hostile strings too: NUL, unpaired surrogates (json.dumps escapes them, the server
