@@ -520,8 +520,10 @@ class CrmOutboundCall(models.Model):
         problem = None
         if not isinstance(value, str):
             problem = _("give a string")
+        elif _text_problem(value) == "nul":
+            problem = _("a string cannot hold the character NUL")
         elif _text_problem(value):
-            problem = _text_problem(value)
+            problem = _("a string cannot hold an unpaired surrogate")
         elif not value.strip() or len(value) > max_length:
             problem = _("give a non-empty string of at most %(max)s characters", max=max_length)
         if problem:
@@ -914,26 +916,25 @@ class CrmOutboundCall(models.Model):
 
 
 def _text_problem(text):
-    """Why the database cannot store ``text`` (a NUL, an unpaired surrogate), or None."""
+    """Why the database cannot store ``text``: ``nul`` (a NUL character),
+    ``surrogate`` (an unpaired surrogate), or None."""
     if "\x00" in text:
-        return _("a string cannot hold the character NUL")
+        return "nul"
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return _("a string cannot hold an unpaired surrogate")
+        return "surrogate"
     return None
 
 
 def _json_repr(value):
     """A short rendering of a JSON value for an error message: ASCII-safe, at most
-    80 characters, containers named rather than printed."""
+    80 characters, containers shown as {…} and […] rather than printed."""
     if isinstance(value, dict):
-        return _("a JSON object")
+        return "{…}"
     if isinstance(value, list):
-        return _("a list")
+        return "[…]"
     if isinstance(value, str):
         value = value[:80]
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) or not _text_problem(value) else None
-    if text is None:
-        text = json.dumps(value, ensure_ascii=True)
+    text = json.dumps(value, ensure_ascii=isinstance(value, str) and bool(_text_problem(value)))
     return text if len(text) <= 80 else text[:77] + "…"
