@@ -6,7 +6,7 @@ import pytz
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, RedirectWarning, UserError, ValidationError
+from odoo.exceptions import AccessError, RedirectWarning, UserError
 from odoo.tools import SQL, format_datetime, split_every
 from odoo.tools.sql import create_index
 
@@ -691,19 +691,23 @@ class CrmLead(models.Model):
         """
         if not self:
             return []
-        # Calls are created by the module (sudo): the user must be one who may work the leads.
+        # Calls are created by the module: the user must be one who may work the leads.
         self.check_access("write")
-        call = self._outbound_check_call_vals(vals)
-        return self._outbound_log_checked_call(call).ids
+        return self._outbound_log_call(vals).ids
 
-    def _outbound_log_call_for(self, operator_id, vals):
-        """``outbound_log_call`` for a call that the user ``operator_id`` made (demo
-        data, scripts run as admin); private, so that RPC users log their own calls."""
+    def _outbound_log_call(self, vals, operator=None, source="manual"):
+        """``outbound_log_call`` on behalf of ``operator`` (a user, default the
+        current one) from ``source``: the Log call dialog, RPC and demo data."""
+        if not self:
+            return self.env["crm.outbound.call"]
+        if isinstance(operator, int):
+            operator = self.env["res.users"].browse(operator)
         call = self._outbound_check_call_vals(vals)
-        operator = self.env["res.users"].browse(operator_id)
-        return self._outbound_log_checked_call(call, operator=operator).ids
+        return self._outbound_log_checked_call(call, operator=operator, source=source)
 
-    def _outbound_log_checked_call(self, call, extra_vals=None, unmatched=None, operator=None, source="manual"):
+    def _outbound_log_checked_call(
+        self, call, extra_vals=None, unmatched=None, operator=None, source="manual", apply_status=True
+    ):
         """Log the call ``call`` (as ``_outbound_check_call_vals`` returns it) on each
         lead of ``self``: count it, then apply its status when it has one.
 
@@ -715,12 +719,12 @@ class CrmLead(models.Model):
         :param dict extra_vals: more values of the new calls (telephony's external id)
         :param unmatched: a stored call without a lead, which becomes the call of the
             single lead of ``self`` instead of a new one
-        :param operator: the user who made the call (``res.users``), by default the
-            current user; only telephony and the CDR import name another one
-        :param str source: ``manual``, ``webhook`` or ``import``
+        :param operator: the user who made the call (default: the current user)
+        :param str source: a key of ``CALL_SOURCES``
+        :param bool apply_status: False to only store and count the call (telephony
+            applies the status on its own, so that a refused status keeps the call)
         :return: the ``crm.outbound.call`` records
         """
-        operator = operator or self.env.user
         vals_list = [
             {**self._prepare_call_vals(lead, call, operator=operator, source=source), **(extra_vals or {})}
             for lead in self
@@ -735,19 +739,27 @@ class CrmLead(models.Model):
             calls = self.env["crm.outbound.call"]._outbound_create(vals_list)
         self._outbound_count_calls(calls)
         self._outbound_update_first_days()
-        status = call["status"]
-        held = self._outbound_held_by_gate(status) if status else self.browse()
-        if status and self - held:
-            (self - held)._outbound_apply_status(
-                status,
+        if call["status"] and apply_status:
+            self._outbound_apply_call_status(
+                call["status"],
                 call["code"],
                 comment=call["note"],
                 agreed_at=call["agreed_at"],
                 base_at=call["call_at"],
+                calls=calls,
             )
-        if held:
-            held._outbound_keep_open(status, call, calls)
         return calls
+
+    def _outbound_apply_call_status(self, status, code, comment=None, agreed_at=None, base_at=None, calls=None):
+        """Apply the status of a logged call (``calls``, one per lead) to the leads of
+        ``self``; the lost gate holds those it would lose below the minimum open with
+        their next attempt (DESIGN.md rules 3 and 6). ``base_at``: as for
+        ``_outbound_apply_status``."""
+        held = self._outbound_held_by_gate(status)
+        if self - held:
+            (self - held)._outbound_apply_status(status, code, comment=comment, agreed_at=agreed_at, base_at=base_at)
+        if held:
+            held._outbound_keep_open(status, base_at, comment, calls)
 
     def _outbound_held_by_gate(self, status):
         """The leads of ``self`` that ``status`` would mark lost below the minimum of
@@ -760,14 +772,19 @@ class CrmLead(models.Model):
             .filtered(lambda lead: lead.outbound_playbook_id.lost_gate_mode == "block")
         )
 
-    def _outbound_keep_open(self, status, call, calls):
+    def _outbound_keep_open(self, status, base_at, note=None, calls=None):
         """The lost gate held the leads of ``self``: their call is logged with ``status``
         and counted, and each lead stays open with its next attempt, due after the
         redial cadence's next delay. Its operator is told how many attempts remain."""
-        base_at = call["call_at"]
-        next_at_by_lead = {lead: lead._outbound_next_attempt_at(base_at) for lead in self}
-        self._outbound_replace_task(next_at_by_lead, feedback=call["note"] or status.display_name)
-        operator_by_lead = {call.lead_id: call.user_id for call in calls}
+        now = fields.Datetime.now()
+        next_at_by_lead = {
+            lead: lead._outbound_next_attempt_at(
+                (base_at.get(lead.id) if isinstance(base_at, dict) else base_at) or now
+            )
+            for lead in self
+        }
+        self._outbound_replace_task(next_at_by_lead, feedback=note or status.display_name)
+        operator_by_lead = {call.lead_id: call.user_id for call in calls or ()}
         bodies, messages_by_operator = {}, defaultdict(list)
         for lead in self:
             minimum = lead.outbound_playbook_id.min_attempts_before_lost
@@ -844,11 +861,7 @@ class CrmLead(models.Model):
                     status=code.name if code.comment_required else status.display_name,
                 )
             )
-        duration = vals.get("duration") or 0
-        if not isinstance(duration, int) or isinstance(duration, bool) or duration < 0:
-            raise ValidationError(
-                _("The duration of a call is a whole number of seconds ≥ 0, not %(value)r.", value=duration)
-            )
+        duration = self.env["crm.outbound.call"]._outbound_check_duration(vals.get("duration") or 0)
         call_at = self._outbound_parse_datetime("call_at", vals.get("call_at")) or fields.Datetime.now()
         agreed_at = self._outbound_parse_datetime("agreed_at", vals.get("agreed_at"))
         if status.task_timing == "agreed" and not agreed_at and not code.override_delay:
@@ -882,20 +895,23 @@ class CrmLead(models.Model):
         if not value:
             return False
         try:
-            return fields.Datetime.to_datetime(value)
+            moment = fields.Datetime.to_datetime(value)
         except (ValueError, TypeError):
             raise UserError(
                 _("%(key)s = %(value)r is not a date and time (UTC, 'YYYY-MM-DD HH:MM:SS').", key=key, value=value)
             ) from None
+        return self.env["crm.outbound.call"]._outbound_check_moment(key, moment)
 
     @api.model
     def _prepare_call_vals(self, lead, call, operator=None, source="manual"):
+        """The values of the call ``call`` on ``lead`` (none for a call kept without a
+        lead), made by ``operator`` (default the current user; an empty recordset for
+        none) and reported by ``source``."""
         status = call["status"]
         return {
             "lead_id": lead.id,
             "partner_id": lead.partner_id.id,
-            # Telephony and demo data log calls on behalf of the operator who made them.
-            "user_id": (operator or self.env.user).id,
+            "user_id": operator.id if operator is not None else self.env.uid,
             "team_id": lead.team_id.id,
             "playbook_id": lead.outbound_playbook_id.id,
             "company_id": (lead.company_id or self.env.company).id,
@@ -903,7 +919,9 @@ class CrmLead(models.Model):
             "duration": call["duration"],
             "answered": call["answered"],
             # Nobody picked up: the ringing time is no conversation.
-            "is_touch": call["answered"] and call["duration"] > lead.outbound_playbook_id.touch_threshold,
+            "is_touch": bool(
+                lead and call["answered"] and call["duration"] > lead.outbound_playbook_id.touch_threshold
+            ),
             "status_id": status.id,
             "comment_code_id": call["code"].id,
             "note": call["note"] or False,
@@ -1267,9 +1285,13 @@ class CrmLead(models.Model):
         """Give ``status`` to the leads of ``self``: the redial cadence, won or lost,
         and the one pending task its rule asks for (DESIGN.md rules 1 and 2).
 
-        With ``cancel_tasks``, the pending tasks are cancelled rather than marked done."""
+        ``base_at`` is when the status was given (default now), or a dict that gives
+        it per lead id. With ``cancel_tasks``, the pending tasks are cancelled rather
+        than marked done."""
         code = code or self.env["crm.outbound.comment.code"]
-        base_at = base_at or fields.Datetime.now()
+        # Telephony applies a status to many leads at once, each from its own call.
+        base_at_by_lead = base_at if isinstance(base_at, dict) else {}
+        base_at = (None if base_at_by_lead else base_at) or fields.Datetime.now()
         leads = self._outbound_own()
         vals = {"outbound_status_id": status.id, "outbound_comment_code_id": code.id}
         if comment is not None:
@@ -1291,7 +1313,9 @@ class CrmLead(models.Model):
             lost_reason = code.lost_reason_id or status.lost_reason_id
             leads.filtered("active")._outbound_set_lost(lost_reason.id, status=status)
         next_at_by_lead = {
-            lead: lead._outbound_next_call_at(status, code, base_at, agreed_at or lead.outbound_agreed_at)
+            lead: lead._outbound_next_call_at(
+                status, code, base_at_by_lead.get(lead.id, base_at), agreed_at or lead.outbound_agreed_at
+            )
             for lead in leads
         }
         leads._outbound_replace_task(

@@ -227,7 +227,7 @@ class TestOutboundCallRecord(SecurityCase):
         mine, unassigned = self._lead(), self._lead(user_id=False)
         theirs = self._lead(user_id=self.colleague.id)
         for lead in mine | unassigned | theirs:
-            lead._outbound_log_call_for(self.supervisor.id, {"status_id": self.st_no_answer.id, "note": "Secret"})
+            lead._outbound_log_call({"status_id": self.st_no_answer.id, "note": "Secret"}, operator=self.supervisor)
         [unmatched] = self.env["crm.outbound.call"].with_user(self.pbx)._outbound_ingest(
             [{"external_id": "u1", "phone": "+7 499 555 55 55", "started_at": "2026-03-02T12:00:00+03:00",
               "duration": 5, "answered": True}]
