@@ -29,6 +29,7 @@
         "wizard/crm_lead_network_mark_views.xml",
         "wizard/crm_lead_route_views.xml",
         "views/crm_lead_network_views.xml",
+        "views/crm_outbound_session_views.xml",
         "views/crm_outbound_menus.xml",
         "views/crm_outbound_call_unmatched_views.xml",
         "views/crm_outbound_segment_views.xml",
