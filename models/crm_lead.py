@@ -36,6 +36,7 @@ NETWORK_BATCH_SIZE = 1000
 
 
 class CrmLead(models.Model):
+    _name = "crm.lead"
     _inherit = ["crm.lead", "crm.outbound.session.mixin"]
 
     outbound_playbook_id = fields.Many2one(related="team_id.outbound_playbook_id", store=True, index=True)

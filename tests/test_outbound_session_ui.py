@@ -52,10 +52,13 @@ class TestOutboundSessionUi(OutboundCase, HttpCase):
 
     def test_kanban_drag_to_a_status_that_asks_for_input_opens_the_dialog(self):
         lead = self._new_leads(name="Tour dialog lead", user_id=self.admin.id)
-        lead.outbound_status_id = self.st_no_answer
+        refused = self._new_leads(name="Tour refused lead", user_id=self.admin.id)
+        (lead | refused).outbound_status_id = self.st_no_answer
         self.start_tour(
             "/odoo/action-crm_outbound.crm_lead_action_outbound", "crm_outbound_kanban_dialog_tour", login="admin"
         )
-        self.assertFalse(lead.active, "Refused marks the lead lost")
-        self.assertEqual(lead.outbound_status_id, self.st_refused)
-        self.assertEqual(lead.outbound_call_ids.note, "Too expensive")
+        self.assertFalse(refused.active, "Refused marks the lead lost")
+        self.assertEqual(refused.outbound_status_id, self.st_refused)
+        self.assertEqual(refused.outbound_call_ids.note, "Too expensive")
+        self.assertEqual((lead.active, lead.outbound_status_id), (True, self.st_no_answer), "cancel changes nothing")
+        self.assertFalse(lead.outbound_call_ids)
