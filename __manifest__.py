@@ -13,6 +13,7 @@
         "data/mail_activity_type_data.xml",
         "data/crm_lost_reason_data.xml",
         "data/crm_outbound_playbook_data.xml",
+        "data/crm_outbound_script_data.xml",
         "data/ir_cron_data.xml",
         "data/ir_config_parameter_data.xml",
         "data/crm_outbound_segment_data.xml",

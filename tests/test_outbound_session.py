@@ -6,7 +6,7 @@ from freezegun import freeze_time
 from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.sql_db import db_connect
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import Form, TransactionCase, new_test_user, tagged
 
 from .common import OutboundCase, dt
 
@@ -200,3 +200,28 @@ class TestOutboundSessionConcurrently(TransactionCase):
             cr_a.commit()
             cr_b.commit()
         self.assertEqual(got, {next(i for i in lead_ids if i not in (got_a, got_b)), False})
+
+
+@tagged("post_install", "-at_install")
+class TestOutboundLogCallDialog(OutboundCase):
+    """The Log call dialog shows the lead and when its next call will be."""
+
+    @freeze_time("2026-03-02 09:00:00")
+    def test_dialog_shows_the_lead_and_previews_the_next_call(self):
+        lead = self._new_leads(name="Dialog lead", phone="+7 495 111 22 33")
+        lead.outbound_log_call(
+            {"status_id": self.st_callback.id, "agreed_at": "2026-03-02 12:00:00", "note": "At lunch"}
+        )
+        wizard = Form(self.env["crm.lead.log.call"].with_user(self.salesman).with_context(default_lead_ids=lead.ids))
+        for text in ("Dialog lead", "+7 495 111 22 33", "Call back", "1 attempts", "At lunch"):
+            self.assertIn(text, wizard.lead_summary)
+        wizard.status_id = self.st_no_answer
+        self.assertRegex(wizard.next_call_preview, r"^03/02/2026 (13:00|01:00 PM)$", "in 1 hour, the operator's time")
+        wizard.status_id = self.st_refused
+        self.assertEqual(wizard.next_call_preview, "No further call")
+        wizard.status_id = self.st_callback
+        wizard.agreed_at = dt("2010-12-02 00:00:00")
+        wizard.note = "Typo"
+        with self.assertRaisesRegex(ValidationError, "2010 .*is in the past"):
+            wizard.save().action_log_call()
+        self.assertEqual(lead.outbound_attempt_count, 1, "the refused call is not logged")

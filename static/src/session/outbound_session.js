@@ -108,7 +108,10 @@ export class OutboundSession extends Component {
         if (!this.state.card.client_time_differs) {
             return pick.label;
         }
-        return `${pick.label} (${formatDateTime(at, { format: "HH:mm" })} ${_t("yours")})`;
+        return _t("%(label)s (%(time)s your time)", {
+            label: pick.label,
+            time: formatDateTime(at, { format: "HH:mm" }),
+        });
     }
 
     // ---- choosing the outcome ---------------------------------------------
