@@ -6,6 +6,7 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, format_datetime
+from odoo.tools.sql import create_index
 
 # A lead handed out by outbound_next_lead stays with its operator this long: enough to
 # dial and talk; unless a call is logged, it then goes back to the queue.
@@ -47,23 +48,45 @@ class CrmOutboundSessionMixin(models.AbstractModel):
         """The leads that may be called now: the one rule the session's queue reads."""
         return [("outbound_call_due", "=", True)]
 
+    def init(self):
+        res = super().init()
+        if self._abstract:
+            return res
+        # The two halves of a session's queue, each read in due order from its own index:
+        # without them, an operator's request reads every unassigned lead of the base.
+        create_index(
+            self.env.cr,
+            "crm_lead_outbound_session_own_idx",
+            self._table,
+            ["user_id", "outbound_next_call_at", "id"],
+            where="outbound_playbook_id IS NOT NULL",
+        )
+        create_index(
+            self.env.cr,
+            "crm_lead_outbound_session_team_idx",
+            self._table,
+            ["team_id", "outbound_next_call_at", "id"],
+            where="outbound_playbook_id IS NOT NULL AND user_id IS NULL",
+        )
+        return res
+
     @api.model
-    def _outbound_session_domain(self):
-        """The current user's queue: own leads and the unassigned leads of their teams
-        that may be called now and are not claimed by anyone."""
+    def _outbound_session_domains(self):
+        """The current user's queue, in the order it is served: their own leads, then
+        the unassigned leads of their teams; each that may be called now and that no
+        session holds."""
         user = self.env.user
-        return [
+        common = [
             *self._outbound_session_callable_domain(),
             ("outbound_playbook_id", "!=", False),
             ("outbound_is_final", "=", False),
             "|",
-            ("user_id", "=", user.id),
-            "&",
-            ("user_id", "=", False),
-            ("team_id", "in", user.crm_team_ids.ids),
-            "|",
             ("outbound_claim_until", "=", False),
             ("outbound_claim_until", "<", fields.Datetime.now()),
+        ]
+        return [
+            [*common, ("user_id", "=", user.id)],
+            [*common, ("user_id", "=", False), ("team_id", "in", user.crm_team_ids.ids)],
         ]
 
     @api.model
@@ -76,21 +99,21 @@ class CrmOutboundSessionMixin(models.AbstractModel):
         that two users asking at once never get the same lead; the claim expires unless
         a call is logged."""
         self.env["crm.lead"].flush_model()
-        query = self._search(self._outbound_session_domain())
-        query.order = SQL(
-            "%s IS NULL, %s, %s",
-            SQL.identifier(query.table, "user_id"),
-            SQL.identifier(query.table, "outbound_next_call_at"),
-            SQL.identifier(query.table, "id"),
-        )
-        query.limit = 1
-        self.env.cr.execute(SQL("%s FOR UPDATE OF %s SKIP LOCKED", query.select(), SQL.identifier(query.table)))
-        row = self.env.cr.fetchone()
-        if not row:
-            return False
-        lead = self.browse(row[0])
-        lead._outbound_set_claim(self.env.user, fields.Datetime.now() + timedelta(minutes=CLAIM_MINUTES))
-        return lead.id
+        for domain in self._outbound_session_domains():
+            query = self._search(domain)
+            query.order = SQL(
+                "%s, %s",
+                SQL.identifier(query.table, "outbound_next_call_at"),
+                SQL.identifier(query.table, "id"),
+            )
+            query.limit = 1
+            self.env.cr.execute(SQL("%s FOR UPDATE OF %s SKIP LOCKED", query.select(), SQL.identifier(query.table)))
+            row = self.env.cr.fetchone()
+            if row:
+                lead = self.browse(row[0])
+                lead._outbound_set_claim(self.env.user, fields.Datetime.now() + timedelta(minutes=CLAIM_MINUTES))
+                return lead.id
+        return False
 
     def _outbound_set_claim(self, user, until):
         # Plain SQL: bookkeeping columns, no tracking, no write() side effects.
