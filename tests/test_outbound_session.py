@@ -223,6 +223,6 @@ class TestOutboundLogCallDialog(OutboundCase):
         wizard.status_id = self.st_callback
         wizard.agreed_at = dt("2010-12-02 00:00:00")
         wizard.note = "Typo"
-        with self.assertRaisesRegex(ValidationError, "2010 .*is in the past"):
+        with self.assertRaisesRegex(ValidationError, "2010.*is in the past"):
             wizard.save().action_log_call()
         self.assertEqual(lead.outbound_attempt_count, 1, "the refused call is not logged")
