@@ -45,8 +45,9 @@ class CrmOutboundSessionMixin(models.AbstractModel):
 
     @api.model
     def _outbound_session_callable_domain(self):
-        """The leads that may be called now: the one rule the session's queue reads."""
-        return [("outbound_call_due", "=", True)]
+        """The leads that may be called now (DESIGN.md rule 7): the session's queue
+        reads the one definition Call now reads."""
+        return self._outbound_callable_now_domain()
 
     def init(self):
         res = super().init()
@@ -183,9 +184,9 @@ class CrmOutboundSessionMixin(models.AbstractModel):
     # ------------------------------------------------------------
 
     def _outbound_client_tz(self):
-        """The client's time zone: the contact's, else the team's."""
+        """The client's time zone (DESIGN.md rule 7)."""
         self.ensure_one()
-        return self.partner_id.tz or self.team_id._outbound_tz(self.user_id) or "UTC"
+        return self.outbound_tz or self.team_id._outbound_tz(self.user_id) or "UTC"
 
     def outbound_preview_next_call(self, status_id, comment_code_id=False, agreed_at=False):
         """When the next call of the lead ``self`` would be due if the call were logged

@@ -45,6 +45,17 @@ class TestOutboundSession(OutboundCase):
         self.assertEqual(own_early.outbound_claim_user_id, self.salesman)
         self.assertGreater(own_early.outbound_claim_until, fields.Datetime.now())
 
+    def test_only_leads_callable_now_are_handed_out(self):
+        lead = self._due(self._new_leads(user_id=False), 10)
+        self.playbook.write({"call_window_start": 0, "call_window_end": 0.5})
+        tz = lead.outbound_tz
+        with freeze_time("2026-03-02 12:00:00"):
+            self._due(lead, 10)
+            lead.invalidate_recordset()
+            self.assertFalse(self._next(self.salesman), f"outside the client's calling window ({tz})")
+        self.playbook.write({"call_window_end": 24})
+        self.assertEqual(self._next(self.salesman), lead.id)
+
     def test_a_claimed_lead_is_not_handed_out_again_until_the_claim_expires(self):
         lead = self._due(self._new_leads(user_id=False), 10)
         self.assertEqual(self._next(self.salesman), lead.id)
@@ -154,7 +165,9 @@ class TestOutboundSessionConcurrently(TransactionCase):
         dbname = self.env.cr.dbname
         with closing(db_connect(dbname).cursor()) as setup_cr:
             env = api.Environment(setup_cr, SUPERUSER_ID, {})
-            playbook = env["crm.outbound.playbook"].create({"name": "Session playbook"})
+            playbook = env["crm.outbound.playbook"].create(
+                {"name": "Session playbook", "call_window_start": 0, "call_window_end": 24}
+            )
             users = [
                 new_test_user(env, login=f"outbound_session_{name}", groups="sales_team.group_sale_salesman")
                 for name in ("a", "b")
