@@ -72,7 +72,12 @@ NETWORK_BATCH_SIZE = 1000
 
 class CrmLead(models.Model):
     _name = "crm.lead"
-    _inherit = ["crm.lead", "crm.outbound.local.time.mixin", "crm.outbound.do.not.call.mixin"]
+    _inherit = [
+        "crm.lead",
+        "crm.outbound.local.time.mixin",
+        "crm.outbound.do.not.call.mixin",
+        "crm.outbound.session.mixin",
+    ]
 
     outbound_playbook_id = fields.Many2one(related="team_id.outbound_playbook_id", store=True, index=True)
     outbound_status_id = fields.Many2one(
@@ -864,6 +869,7 @@ class CrmLead(models.Model):
         duration = self.env["crm.outbound.call"]._outbound_check_duration(vals.get("duration") or 0)
         call_at = self._outbound_parse_datetime("call_at", vals.get("call_at")) or fields.Datetime.now()
         agreed_at = self._outbound_parse_datetime("agreed_at", vals.get("agreed_at"))
+        self._outbound_check_agreed_at(agreed_at, call_at)
         if status.task_timing == "agreed" and not agreed_at and not code.override_delay:
             raise UserError(
                 _(

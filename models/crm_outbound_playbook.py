@@ -26,6 +26,10 @@ class CrmOutboundPlaybook(models.Model):
     active = fields.Boolean(default=True, tracking=True)
     company_id = fields.Many2one("res.company", index=True, help="Leave empty to share the playbook between companies.")
     description = fields.Text(translate=True)
+    script = fields.Html(
+        translate=True,
+        help="The call script operators read in the calling session (seed 001: a script for each kind of client).",
+    )
     # Catalog
     status_ids = fields.One2many("crm.outbound.status", "playbook_id", string="Statuses")
     comment_code_ids = fields.One2many("crm.outbound.comment.code", "playbook_id", string="Comment Codes")

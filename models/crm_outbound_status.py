@@ -45,6 +45,10 @@ class CrmOutboundStatus(models.Model):
     company_id = fields.Many2one(related="playbook_id.company_id", store=True, index=True)
     sequence = fields.Integer(default=10)
     code = fields.Char(required=True, help="The short label operators know, such as 2.5.")
+    show_code = fields.Boolean(
+        help="Show the code before the name, as operators say it (2.5. Secretary...); otherwise the code "
+        "stays a technical key and labels show the name alone."
+    )
     name = fields.Char(required=True, translate=True)
     description = fields.Text(translate=True)
     active = fields.Boolean(default=True)
@@ -84,10 +88,10 @@ class CrmOutboundStatus(models.Model):
         "A status code must be unique within its playbook.",
     )
 
-    @api.depends("code", "name")
+    @api.depends("code", "name", "show_code")
     def _compute_display_name(self):
         for status in self:
-            status.display_name = f"{status.code}. {status.name}" if status.code else status.name
+            status.display_name = f"{status.code}. {status.name}" if status.code and status.show_code else status.name
 
     @api.constrains("is_final", "task_timing", "activity_type_id")
     def _check_task_rule(self):

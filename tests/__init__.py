@@ -12,3 +12,5 @@ from . import test_outbound_kpi
 from . import test_outbound_network
 from . import test_outbound_segments
 from . import test_outbound_security
+from . import test_outbound_session
+from . import test_outbound_session_ui

@@ -20,7 +20,7 @@ class TestOutboundLeadStatus(OutboundCase):
     def test_status_of_another_playbook_is_refused_naming_both(self):
         lead = self._new_leads()
         with (
-            self.assertRaisesRegex(ValidationError, r"x\. Elsewhere.*Other playbook.*Test playbook"),
+            self.assertRaisesRegex(ValidationError, r"Elsewhere.*Other playbook.*Test playbook"),
             self.env.cr.savepoint(),
         ):
             lead.write({"outbound_status_id": self.other_status.id})
@@ -29,7 +29,7 @@ class TestOutboundLeadStatus(OutboundCase):
 
     def test_comment_code_of_another_status_is_refused_naming_both(self):
         lead = self._new_leads()
-        with self.assertRaisesRegex(ValidationError, r"Present.*cb\. Call back.*int\. Interested"):
+        with self.assertRaisesRegex(ValidationError, r"Present.*Call back.*Interested"):
             lead.write({"outbound_status_id": self.st_interest.id, "outbound_comment_code_id": self.code_present.id})
 
     @freeze_time("2026-03-02 09:00:00")
@@ -52,7 +52,7 @@ class TestOutboundLeadStatus(OutboundCase):
             ]
         )
         self.assertEqual(len(tracked), 1, "the status change is tracked in the chatter")
-        self.assertEqual(tracked.new_value_char, "int. Interested")
+        self.assertEqual(tracked.new_value_char, "Interested")
 
     def test_kanban_columns_are_every_status_in_catalog_order(self):
         self.st_callback.sequence = 20  # the catalog order, not the creation order

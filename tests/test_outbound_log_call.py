@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 from freezegun import freeze_time
 
+from odoo import fields
 from odoo.addons.crm_outbound.models.crm_lead import OWN_WRITE
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
@@ -197,9 +200,10 @@ class TestOutboundLogCall(OutboundCase):
         self.assertTrue(lead.stage_id.is_won, "marked won through action_set_won")
         self.assertNoTask(lead)
         # 004: a client keeps one task, the renewal before the subscription ends.
-        self.log(other, status_id=client.id, agreed_at="2026-06-30 00:00:00")
+        ends = fields.Datetime.now().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=60)
+        self.log(other, status_id=client.id, agreed_at=ends)
         self.assertTrue(other.stage_id.is_won)
-        self.assertOneTask(other, self.type_sell, deadline=dt("2026-06-23 00:00:00").date())
+        self.assertOneTask(other, self.type_sell, deadline=(ends - timedelta(days=7)).date())
         self.pending(other).with_context(crm_outbound_applying=OWN_WRITE).unlink()
         self.env["crm.lead"]._cron_outbound_enforce_task()
         self.assertOneTask(other, self.type_sell)

@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import Form, new_test_user, tagged
 
@@ -178,7 +181,7 @@ class TestOutboundNetwork(OutboundCase):
                 head.id: "It is the head of the network.",
                 won.id: "Won.",
                 lost.id: "Lost.",
-                final.id: "Final status: bad. Bad data.",
+                final.id: "Final status: Bad data.",
                 elsewhere.id: "Another playbook: Other playbook.",
                 other_head.id: "It heads 1 network siblings of its own.",
             },
@@ -218,8 +221,8 @@ class TestOutboundNetwork(OutboundCase):
             self.assertFalse(sibling.outbound_next_call_at)
             note = sibling.message_ids.filtered(lambda message: "Marked as a network sibling of" in message.body)
             self.assertEqual(len(note), 1)
-            old = "na. No answer" if sibling == siblings[0] else "none"
-            self.assertIn(f"(status {old} → net. Network sibling)", note.body, "the note tells the change")
+            old = "No answer" if sibling == siblings[0] else "none"
+            self.assertIn(f"(status {old} → Network sibling)", note.body, "the note tells the change")
             self.assertIn(f'data-oe-id="{head.id}"', note.body, "the note links to the head")
         self.assertOneTask(head, self.type_redial)
         [head_note] = head.message_ids.filtered(lambda message: "network siblings" in message.body).mapped("body")
@@ -315,7 +318,7 @@ class TestOutboundNetwork(OutboundCase):
                 by_company: ("Same parent company (Pharma Network HQ)", False, True),
                 by_email: ("Same e-mail domain (@pharma-net.ru)", False, True),
                 unticked: ("Same e-mail domain (@pharma-net.ru)", False, True),
-                final: ("Same e-mail domain (@pharma-net.ru)", "Final status: bad. Bad data.", False),
+                final: ("Same e-mail domain (@pharma-net.ru)", "Final status: Bad data.", False),
             },
         )
         self.assertEqual(wizard_form.selected_count, 2)
@@ -330,7 +333,7 @@ class TestOutboundNetwork(OutboundCase):
     def test_wizard_from_a_selection_defaults_to_the_best_status(self):
         callback, interested, fresh, won = (self._lead(name) for name in ("Callback", "Interested", "Fresh", "Won"))
         callback.with_user(self.salesman).outbound_log_call(
-            {"status_id": self.st_callback.id, "agreed_at": "2026-03-05 10:00:00"}
+            {"status_id": self.st_callback.id, "agreed_at": fields.Datetime.now() + timedelta(days=3)}
         )
         interested.with_user(self.salesman).outbound_log_call({"status_id": self.st_interest.id})
         won.action_set_won()
@@ -365,7 +368,9 @@ class TestOutboundNetwork(OutboundCase):
         sibling = self._lead("Pharmacy 2", phone="+7 495 123 45 67")
         alone = self._lead("Alone")
         alone.with_user(self.salesman).outbound_log_call({"status_id": self.st_interest.id})
-        head.with_user(self.salesman).outbound_log_call({"status_id": self.st_callback.id, "agreed_at": "2026-03-05"})
+        head.with_user(self.salesman).outbound_log_call(
+            {"status_id": self.st_callback.id, "agreed_at": fields.Datetime.now() + timedelta(days=3)}
+        )
         self.assertFalse(self.bus_offers(self.salesman), "no siblings, or no result: no offer")
 
         head.with_user(self.salesman).outbound_log_call({"status_id": self.st_interest.id})

@@ -798,6 +798,75 @@ def kanban():
     )
 
 
+def next_lead():
+    """The calling session's next lead (DESIGN.md rule 8): one operator asking, then 20
+    operators asking at once, each on their own connection and transaction."""
+    playbook = main_playbook()
+    user = operator(playbook)
+    # 2,000 leads of the playbook are due now; their due times are put back at the end.
+    cr.execute(
+        "SELECT id, outbound_next_call_at FROM crm_lead WHERE outbound_playbook_id = %s AND active "
+        "AND outbound_is_final IS NOT TRUE ORDER BY id LIMIT 2000",
+        [playbook.id],
+    )
+    saved = cr.fetchall()
+    cr.execute(
+        "UPDATE crm_lead SET outbound_next_call_at = now() at time zone 'UTC' - interval '1 hour' WHERE id IN %s",
+        [tuple(row[0] for row in saved)],
+    )
+    env.invalidate_all()
+    single = measure(lambda run: Lead.with_user(user).outbound_next_lead())
+    cr.commit()  # the 20 workers below must see the due leads
+    try:
+        team = Lead.search([("outbound_playbook_id", "=", playbook.id), ("team_id", "!=", False)], limit=1).team_id
+        # 20 requests at once from the team's operators (several from one operator when
+        # the team has fewer): all of them want the same queue's first leads.
+        members = (team.member_ids or user).ids
+        user_ids = [members[index % len(members)] for index in range(20)]
+        barrier = threading.Barrier(len(user_ids), timeout=60)
+        got, errors = [], []
+
+        def ask(user_id):
+            threading.current_thread().testing = True
+            try:
+                with env.registry.cursor() as worker_cr:
+                    worker_env = env(cr=worker_cr, user=user_id)
+                    barrier.wait()
+                    got.append(worker_env["crm.lead"].outbound_next_lead())
+                    barrier.wait()  # hold every lock until all have asked
+                    worker_cr.rollback()
+            except Exception as error:
+                errors.append(repr(error))
+
+        threads = [threading.Thread(target=ask, args=(uid,)) for uid in user_ids]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        handed = [lead_id for lead_id in got if lead_id]
+        duplicates = len(handed) - len(set(handed))
+    finally:
+        cr.execute(
+            "UPDATE crm_lead SET outbound_claim_user_id = NULL, outbound_claim_until = NULL "
+            "WHERE outbound_claim_until IS NOT NULL"
+        )
+        for lead_id, next_call_at in saved:
+            cr.execute("UPDATE crm_lead SET outbound_next_call_at = %s WHERE id = %s", [next_call_at, lead_id])
+        cr.commit()
+    report(
+        "next lead (session)",
+        "1 operator",
+        single,
+        goal="≤ 50 ms; 20 operators at once never get the same lead",
+        met=single["seconds"] <= 0.05 and not duplicates and not errors,
+        note=f"20 requests at once from {len(members)} operators: {len(handed)} leads handed out, {duplicates} twice, "
+        f"{len(errors)} errors, {elapsed * 1000:.0f} ms in all",
+    )
+    return single
+
+
 def callable_now():
     """The Call now list (DESIGN.md rule 7): the first page and the count of the leads
     callable now, against the same list filtered on "due" alone."""
@@ -856,6 +925,7 @@ SCENARIOS = {
     "network_mark": network_mark,
     "route_segments": route_segments,
     "kanban": kanban,
+    "next_lead": next_lead,
 }
 
 if STEP == "prepare":

@@ -1,5 +1,8 @@
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_datetime
 
 
 class CrmLeadLogCall(models.TransientModel):
@@ -18,6 +21,52 @@ class CrmLeadLogCall(models.TransientModel):
     note = fields.Text()
     duration = fields.Integer("Duration (s)")
     agreed_at = fields.Datetime("Agreed Date")
+    # What the operator sees before logging: the lead, and when its next call will be.
+    lead_summary = fields.Html(compute="_compute_lead_summary", sanitize=False)
+    next_call_preview = fields.Char("Next Call", compute="_compute_next_call_preview")
+
+    @api.depends("lead_ids")
+    def _compute_lead_summary(self):
+        for wizard in self:
+            lead = wizard.lead_ids[:1]
+            if len(wizard.lead_ids) != 1:
+                wizard.lead_summary = (
+                    Markup("<p>%s</p>") % _("%(count)s leads", count=len(wizard.lead_ids)) if wizard.lead_ids else False
+                )
+                continue
+            facts = [
+                value
+                for value in (
+                    lead.phone,
+                    lead.outbound_status_id.display_name,
+                    lead.outbound_no_answer_label,
+                    _("%(count)s attempts", count=lead.outbound_attempt_count),
+                )
+                if value
+            ]
+            comment = " — ".join(
+                value for value in (lead.outbound_comment_code_id.name, lead.outbound_comment) if value
+            )
+            summary = Markup("<p><strong>%s</strong> · %s</p>") % (lead.display_name, " · ".join(facts))
+            if comment:
+                summary += Markup('<p class="text-muted">%s</p>') % _("Last comment: %(comment)s", comment=comment)
+            wizard.lead_summary = summary
+
+    @api.depends("lead_ids", "status_id", "comment_code_id", "agreed_at")
+    def _compute_next_call_preview(self):
+        for wizard in self:
+            lead = wizard.lead_ids[:1]
+            if not lead or not wizard.status_id or lead.outbound_playbook_id != wizard.status_id.playbook_id:
+                wizard.next_call_preview = False
+                continue
+            due = lead._origin.outbound_preview_next_call(
+                wizard.status_id.id, wizard.comment_code_id.id, wizard.agreed_at or False
+            )
+            wizard.next_call_preview = (
+                format_datetime(self.env, fields.Datetime.to_datetime(due), dt_format="short")
+                if due
+                else _("No further call")
+            )
 
     @api.depends("lead_ids")
     def _compute_playbook_id(self):

@@ -8,16 +8,16 @@ registry.category("web_tour.tours").add("crm_outbound_kanban_tour", {
     steps: () => [
         {
             content: "The empty statuses show as columns too",
-            trigger: ".o_kanban_group .o_column_title:contains('ref. Refused')",
+            trigger: ".o_kanban_group .o_column_title:contains('Refused')",
         },
         {
             content: "Move the lead from its column to Interested",
-            trigger: ".o_kanban_group:has(.o_column_title:contains('na. No answer')) .o_kanban_record:contains('Tour kanban lead')",
-            run: "drag_and_drop(.o_kanban_group:has(.o_column_title:contains('int. Interested')))",
+            trigger: ".o_kanban_group:has(.o_column_title:contains('No answer')) .o_kanban_record:contains('Tour kanban lead')",
+            run: "drag_and_drop(.o_kanban_group:has(.o_column_title:contains('Interested')))",
         },
         {
             content: "The card is in the Interested column",
-            trigger: ".o_kanban_group:has(.o_column_title:contains('int. Interested')) .o_kanban_record:contains('Tour kanban lead')",
+            trigger: ".o_kanban_group:has(.o_column_title:contains('Interested')) .o_kanban_record:contains('Tour kanban lead')",
         },
     ],
 });
