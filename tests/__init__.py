@@ -11,3 +11,4 @@ from . import test_outbound_discipline
 from . import test_outbound_kpi
 from . import test_outbound_network
 from . import test_outbound_segments
+from . import test_outbound_supervisor
