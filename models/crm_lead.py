@@ -1157,6 +1157,7 @@ class CrmLead(models.Model):
         """Schedule the task of each lead's status, due at its next call time."""
         now = fields.Datetime.now()
         groups = defaultdict(list)
+        envs_by_lang = {}
         for lead in self:
             status = lead.outbound_status_id
             activity_type = status.activity_type_id or self.env.ref(
@@ -1165,10 +1166,14 @@ class CrmLead(models.Model):
             due = lead.outbound_next_call_at or now
             user = lead.user_id or self.env.user
             tz = pytz.timezone(user.tz or "UTC")
-            summary = _(
+            # In the salesperson's language, whoever scheduled it (an RPC client has none).
+            user_env = envs_by_lang.get(user.lang) or envs_by_lang.setdefault(
+                user.lang, self.with_context(lang=user.lang or "en_US").env
+            )
+            summary = user_env._(
                 "%(task)s at %(time)s",
-                task=activity_type.name if activity_type else _("Call"),
-                time=format_datetime(lead.env, due, tz=user.tz or "UTC", dt_format="short"),
+                task=activity_type.with_env(user_env).name if activity_type else user_env._("Call"),
+                time=format_datetime(user_env, due, tz=user.tz or "UTC", dt_format="short"),
             )
             deadline = pytz.utc.localize(due).astimezone(tz).date()
             groups[activity_type, deadline, user, summary].append(lead.id)

@@ -131,10 +131,26 @@ class CrmOutboundCallReport(models.Model):
         local_at = SQL(
             "(CASE WHEN %s THEN call.call_at AT TIME ZONE 'UTC' AT TIME ZONE COALESCE(tz.name, 'UTC') END)", in_range
         )
-        client_at = SQL(
-            "(call.call_at AT TIME ZONE 'UTC' AT TIME ZONE COALESCE(client_tz.name, tz.name, 'UTC'))",
+        client_at = SQL("(call.call_at AT TIME ZONE 'UTC' AT TIME ZONE COALESCE(client_tz.name, tz.name, 'UTC'))")
+        # The lead's last call carries its closing.
+        closed = SQL(
+            "(lead.outbound_last_call_at = call.call_at AND (lead.active IS NOT TRUE OR stage.is_won IS TRUE))"
         )
-        closed = SQL("(lead.id IS NOT NULL AND (lead.active IS NOT TRUE OR stage.is_won IS TRUE))")
+        # A won lead's last result call before its win: a lookup on the lead's calls,
+        # only for result calls of won leads.
+        won = SQL(
+            """(CASE WHEN status.is_result AND lead.active AND stage.is_won
+                          AND call.call_at <= lead.date_closed + interval '1 minute'
+                     THEN NOT EXISTS (
+                          SELECT 1
+                            FROM crm_outbound_call AS later
+                            JOIN crm_outbound_status AS later_status
+                                 ON later_status.id = later.status_id AND later_status.is_result
+                           WHERE later.lead_id = call.lead_id
+                             AND (later.call_at, later.id) > (call.call_at, call.id)
+                             AND later.call_at <= lead.date_closed + interval '1 minute')
+                     ELSE FALSE END)"""
+        )
         day_key = SQL("(call.user_id::numeric * 40000 + (%s::date - %s::date))", local_at, FIRST_DAY)
         return SQL(
             """
@@ -153,11 +169,11 @@ class CrmOutboundCallReport(models.Model):
                    status.contact_level,
                    status.outcome,
                    call.is_touch,
-                   base.source_id,
-                   base.medium_id,
-                   base.campaign_id,
-                   CASE WHEN win.call_id IS NOT NULL AND %(in_range)s
-                        THEN (win.date_closed AT TIME ZONE 'UTC' AT TIME ZONE COALESCE(tz.name, 'UTC'))::date
+                   lead.source_id,
+                   lead.medium_id,
+                   lead.campaign_id,
+                   CASE WHEN %(won)s AND %(in_range)s
+                        THEN (lead.date_closed AT TIME ZONE 'UTC' AT TIME ZONE COALESCE(tz.name, 'UTC'))::date
                    END AS won_date,
                    1 AS call_count,
                    COALESCE(call.answered, FALSE)::int AS answered_count,
@@ -167,8 +183,8 @@ class CrmOutboundCallReport(models.Model):
                    CASE WHEN call.answered THEN COALESCE(call.duration, 0) END AS handling_time,
                    %(closed)s::int AS closed_lead_count,
                    CASE WHEN %(closed)s THEN lead.outbound_attempt_count END AS calls_per_closed_lead,
-                   (win.call_id IS NOT NULL)::int AS won_count,
-                   COALESCE(win.expected_revenue, 0) AS won_revenue,
+                   %(won)s::int AS won_count,
+                   CASE WHEN %(won)s THEN COALESCE(lead.expected_revenue, 0) ELSE 0 END AS won_revenue,
                    (call.user_id IS NOT NULL AND %(in_range)s)::int AS work_hours,
                    -- one number per operator and local hour: counting distinct numbers
                    -- sorts far faster than (operator, hour) pairs
@@ -188,17 +204,16 @@ class CrmOutboundCallReport(models.Model):
                    NULL::float AS paid_cost,
                    NULL::float AS cost_per_won
               FROM crm_outbound_call AS call
-              JOIN res_company AS company ON company.id = call.company_id
+         LEFT JOIN res_company AS company ON company.id = call.company_id
+              -- every join is on a unique key: PostgreSQL drops those a query does not read
          LEFT JOIN res_users AS operator ON operator.id = call.user_id
          LEFT JOIN res_partner AS partner ON partner.id = operator.partner_id
-         LEFT JOIN pg_timezone_names AS tz ON tz.name = partner.tz
+         LEFT JOIN %(zones)s AS tz ON tz.name = partner.tz
          LEFT JOIN crm_outbound_status AS status ON status.id = call.status_id
-         LEFT JOIN crm_lead AS base ON base.id = call.lead_id
-         LEFT JOIN res_partner AS client ON client.id = base.partner_id
-         LEFT JOIN pg_timezone_names AS client_tz ON client_tz.name = client.tz
-              -- the lead's last call carries its closing
-         LEFT JOIN crm_lead AS lead ON lead.id = call.lead_id AND lead.outbound_last_call_at = call.call_at
+         LEFT JOIN crm_lead AS lead ON lead.id = call.lead_id
          LEFT JOIN crm_stage AS stage ON stage.id = lead.stage_id
+         LEFT JOIN res_partner AS client ON client.id = lead.partner_id
+         LEFT JOIN %(zones)s AS client_tz ON client_tz.name = client.tz
               -- an operator in several teams is paid once: the highest of his memberships
          LEFT JOIN (
                 SELECT user_id, max(outbound_paid_hours) AS paid_hours, max(outbound_hourly_cost) AS hourly_cost
@@ -206,22 +221,13 @@ class CrmOutboundCallReport(models.Model):
                  WHERE active
               GROUP BY user_id
               ) AS pay ON pay.user_id = call.user_id
-              -- a won lead's last result call before its win
-         LEFT JOIN (
-                SELECT DISTINCT ON (won_call.lead_id)
-                       won_call.id AS call_id, won.expected_revenue, won.date_closed
-                  FROM crm_outbound_call AS won_call
-                  JOIN crm_outbound_status AS won_status ON won_status.id = won_call.status_id AND won_status.is_result
-                  JOIN crm_lead AS won ON won.id = won_call.lead_id AND won.active AND won.date_closed IS NOT NULL
-                  JOIN crm_stage AS won_stage ON won_stage.id = won.stage_id AND won_stage.is_won
-                 WHERE won_call.call_at <= won.date_closed + interval '1 minute'
-              ORDER BY won_call.lead_id, won_call.call_at DESC, won_call.id DESC
-              ) AS win ON win.call_id = call.id
             """,
             in_range=in_range,
             local_at=local_at,
             client_at=client_at,
             closed=closed,
+            won=won,
+            zones=SQL("(SELECT DISTINCT name FROM pg_timezone_names)"),
             day_key=day_key,
             key_shift=KEY_SHIFT,
             pay_shift=PAY_SHIFT,
