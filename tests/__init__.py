@@ -12,3 +12,4 @@ from . import test_outbound_kpi
 from . import test_outbound_network
 from . import test_outbound_segments
 from . import test_outbound_supervisor
+from . import test_outbound_supervisor_ui

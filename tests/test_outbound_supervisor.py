@@ -1,10 +1,11 @@
+import re
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 from lxml import etree
 
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
 from ..models.compat import graph_read_group
@@ -341,3 +342,37 @@ class TestOutboundSeedKpis(OutboundCase):
             self._figures("client_hour", ("call_count:sum", "no_answer_rate:avg")),
             {"09": (2, 50.0), "10": (2, 0.0), "19": (1, 100.0), "21": (1, 100.0)},
         )
+
+
+@tagged("post_install", "-at_install")
+class TestOutboundPlaybookForm(OutboundCase):
+    """The playbook form an admin edits: statuses that read, codes editable in place,
+    descriptions that do not repeat figures the playbook holds elsewhere."""
+
+    def test_delay_only_where_it_applies(self):
+        self.assertFalse(self.st_no_answer.delay_display, "the cadence holds the redials' delays")
+        self.assertFalse(self.st_refused.delay_display, "no task, no delay")
+        self.assertEqual(self.st_interest.delay_display, "+1 d")
+        self.assertFalse(self.code_other.delay_display, "the status's delay applies")
+        self.assertEqual(self.code_present.delay_display, "+1 mo")
+
+    def test_comment_codes_editable_in_place(self):
+        arch = etree.fromstring(self.env.ref("crm_outbound.crm_outbound_playbook_view_form").arch)
+        (codes,) = arch.xpath("//field[@name='comment_code_ids']")
+        self.assertFalse(codes.get("readonly"))
+        self.assertEqual(codes.xpath("list")[0].get("editable"), "bottom")
+        (statuses,) = arch.xpath("//field[@name='status_ids']/list")
+        shown = [field for field in statuses.iter("field") if field.get("optional") != "hide"]
+        self.assertLessEqual(len(shown), 9, "a status opens in its own form for the rest")
+        with Form(self.playbook.with_user(self.manager)) as form:
+            with form.comment_code_ids.new() as line:
+                line.status_id = self.st_no_answer
+                line.name = "Busy"
+        self.assertEqual(self.st_no_answer.comment_code_ids.mapped("name"), ["Busy"])
+
+    def test_descriptions_leave_delays_to_the_settings(self):
+        pattern = re.compile(r"\d+ (minute|hour|day|week|month|call)s?\b")
+        playbooks = self.env["crm.outbound.playbook"].search([("id", "!=", self.playbook.id)])
+        texts = [playbooks.mapped("description"), playbooks.status_ids.mapped("description")]
+        stale = [text for batch in texts for text in batch if text and pattern.search(text)]
+        self.assertFalse(stale)
