@@ -107,7 +107,6 @@ class CrmOutboundCallReport(models.Model):
         "No Answer Rate (%)", readonly=True, aggregator="avg", help="The share of calls nobody picked up."
     )
     paid_hours = fields.Float(
-        "Paid Hours",
         readonly=True,
         aggregator="sum",
         help="The paid hours per day of the sales team member, once for each day the operator made calls.",
@@ -116,7 +115,6 @@ class CrmOutboundCallReport(models.Model):
         "Work over Paid Time (%)", readonly=True, aggregator="avg", help="Hours of work as a share of paid hours."
     )
     paid_cost = fields.Float(
-        "Paid Cost",
         readonly=True,
         aggregator="sum",
         help="Paid hours times the member's hourly cost, in the company's currency.",

@@ -39,9 +39,10 @@ class CrmOutboundCommentCode(models.Model):
     @api.depends("override_delay")
     def _compute_delay_display(self):
         """Only codes with their own delay show one."""
-        super()._compute_delay_display()
+        result = super()._compute_delay_display()
         for code in self.filtered(lambda code: not code.override_delay):
             code.delay_display = False
+        return result
 
     def _check_in_status(self, status):
         """Raise unless every code of ``self`` goes with ``status``."""

@@ -84,9 +84,10 @@ class CrmOutboundStatus(models.Model):
     def _compute_delay_display(self):
         """Only statuses whose task waits a delay (after the call or around the agreed
         date) show one: the cadence holds the redials' delays."""
-        super()._compute_delay_display()
+        result = super()._compute_delay_display()
         for status in self.filtered(lambda status: status.task_timing not in ("delay", "agreed")):
             status.delay_display = False
+        return result
 
     @api.depends("code", "name")
     def _compute_display_name(self):
