@@ -187,7 +187,7 @@ class CrmOutboundCallReport(models.Model):
                    -- one number per operator and local hour: counting distinct numbers
                    -- sorts far faster than (operator, hour) pairs
                    (call.user_id::bigint << 32)
-                       + floor(extract(epoch FROM %(local_at)s) / 3600)::bigint AS work_slot,
+                       + floor(date_part('epoch', %(local_at)s) / 3600)::bigint AS work_slot,
                    %(day_key)s * %(key_shift)s
                        + round((COALESCE(pay.paid_hours, 0) * COALESCE(pay.hourly_cost, 0) * 100)::numeric)
                            * %(pay_shift)s
