@@ -36,7 +36,8 @@ NETWORK_BATCH_SIZE = 1000
 
 
 class CrmLead(models.Model):
-    _inherit = "crm.lead"
+    _name = "crm.lead"
+    _inherit = ["crm.lead", "crm.outbound.local.time.mixin", "crm.outbound.do.not.call.mixin"]
 
     outbound_playbook_id = fields.Many2one(related="team_id.outbound_playbook_id", store=True, index=True)
     outbound_status_id = fields.Many2one(
@@ -1060,6 +1061,7 @@ class CrmLead(models.Model):
         if exhausted:
             exhausted._outbound_apply_exhausted_outcome()
         leads -= exhausted
+        leads._outbound_apply_do_not_call(status, code, comment)
         if status.lead_action == "won":
             leads.filtered(lambda lead: not lead.stage_id.is_won).action_set_won()
         elif status.lead_action == "lost":
@@ -1097,7 +1099,8 @@ class CrmLead(models.Model):
 
     def _outbound_next_call_at(self, status, code, base_at, agreed_at=None):
         """When the lead's next call is due after getting ``status`` at ``base_at``,
-        moved into the working hours of its team; False when no task is due."""
+        moved into the client's calling window and the team's calling hours; a time
+        agreed with the client is kept as agreed. False when no task is due."""
         self.ensure_one()
         if status.is_final or not self.active:
             return False
@@ -1108,12 +1111,16 @@ class CrmLead(models.Model):
             streak = max(self.outbound_no_answer_count, 1)
             due = base_at + steps[streak - 1]._get_delay() if len(steps) >= streak else base_at
         elif status.task_timing == "agreed":
+            if agreed_at and not status.delay:
+                # The client asked for this time: kept, shown with a warning when it is
+                # outside the calling window (outbound_outside_window).
+                return self.team_id._outbound_next_working_time(agreed_at)
             due = (agreed_at + status._get_delay()) if agreed_at else base_at
         elif status.task_timing == "delay":
             due = base_at + status._get_delay()
         else:
             due = base_at
-        return self.team_id._outbound_next_working_time(due)
+        return self._outbound_next_callable_time(due)
 
     # ------------------------------------------------------------
     # BUSINESS: exactly one pending task (DESIGN.md rule 1)
@@ -1608,12 +1615,14 @@ class CrmLead(models.Model):
 
     @api.model
     def _outbound_due_query(self, after_id, limit):
-        """Leads whose next call has come and whose operator was not told yet."""
+        """Leads that may be called now (``_outbound_callable_now_domain``) and whose
+        operator was not told yet."""
+        callable_now = self._search(self._outbound_callable_now_domain())
         return SQL(
             """
             SELECT lead.id, lead.user_id, lead.name
               FROM crm_lead AS lead
-             WHERE lead.outbound_next_call_at <= %s
+             WHERE lead.id IN %s
                AND lead.outbound_playbook_id IS NOT NULL
                AND lead.active
                AND lead.outbound_due_notified_at IS DISTINCT FROM lead.outbound_next_call_at
@@ -1622,7 +1631,7 @@ class CrmLead(models.Model):
              LIMIT %s
                FOR UPDATE OF lead SKIP LOCKED
             """,
-            fields.Datetime.now(),
+            callable_now.subselect(),
             after_id,
             limit,
         )

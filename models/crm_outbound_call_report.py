@@ -39,7 +39,7 @@ class CrmOutboundCallReport(models.Model):
     call_date = fields.Date("Day", readonly=True, help="In the operator's time zone.")
     call_hour = fields.Selection(HOURS, "Hour", readonly=True, help="In the operator's time zone.")
     client_hour = fields.Selection(
-        HOURS, "Client's Local Hour", readonly=True, help="In the client's time zone, else the operator's."
+        HOURS, "Client's Local Hour", readonly=True, help="In the client's time zone (the lead's), else the operator's."
     )
     user_id = fields.Many2one("res.users", "Operator", readonly=True)
     team_id = fields.Many2one("crm.team", "Sales Team", readonly=True)
@@ -210,8 +210,7 @@ class CrmOutboundCallReport(models.Model):
          LEFT JOIN crm_outbound_status AS status ON status.id = call.status_id
          LEFT JOIN crm_lead AS lead ON lead.id = call.lead_id
          LEFT JOIN crm_stage AS stage ON stage.id = lead.stage_id
-         LEFT JOIN res_partner AS client ON client.id = lead.partner_id
-         LEFT JOIN %(zones)s AS client_tz ON client_tz.name = client.tz
+         LEFT JOIN %(zones)s AS client_tz ON client_tz.name = lead.outbound_tz
               -- an operator in several teams is paid once: the highest of his memberships
          LEFT JOIN (
                 SELECT user_id, max(outbound_paid_hours) AS paid_hours, max(outbound_hourly_cost) AS hourly_cost

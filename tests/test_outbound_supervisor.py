@@ -337,10 +337,12 @@ class TestOutboundSeedKpis(OutboundCase):
         self.assertEqual(dict(mix), {"interest": 1, "no_answer": 2})
 
     def test_no_answer_by_clients_hour(self):
-        """The client's time zone, else the operator's."""
+        """The client's time zone (the lead's: the contact's, else the phone's): the
+        Moscow numbers' calls at 06:00, 06:30, 07:10 and 10:00 UTC, Tokyo's at 10:20
+        and 12:05 UTC."""
         self.assertEqual(
             self._figures("client_hour", ("call_count:sum", "no_answer_rate:avg")),
-            {"09": (2, 50.0), "10": (2, 0.0), "19": (1, 100.0), "21": (1, 100.0)},
+            {"09": (2, 50.0), "10": (1, 0.0), "13": (1, 0.0), "19": (1, 100.0), "21": (1, 100.0)},
         )
 
 
