@@ -6,6 +6,7 @@ from . import crm_outbound_comment_code
 from . import crm_outbound_cadence_step
 from . import crm_outbound_call
 from . import crm_team
+from . import crm_team_member
 from . import crm_outbound_local_time_mixin
 from . import crm_outbound_do_not_call_mixin
 from . import crm_outbound_session_mixin

@@ -138,3 +138,14 @@ def kanban_load(model, domain, groupby, specification, order=None, limit=80):
         )
         for group in opened
     )
+
+
+def graph_read_group(model, domain, groupby, aggregates):
+    """Read the groups that a graph or pivot view reads, as each series' web client
+    does (Odoo 19's ``formatted_read_group``, Odoo 18's ``read_group``): formatted for
+    display, date groups with their ranges, gaps between dates filled unless the
+    context's ``fill_temporal`` says otherwise."""
+    model = model.with_context(**{"fill_temporal": True, **model.env.context})
+    if ODOO_19:
+        return model.formatted_read_group(domain, groupby, aggregates)
+    return model.read_group(domain, aggregates, groupby, lazy=False)

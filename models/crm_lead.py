@@ -1,5 +1,5 @@
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from urllib.parse import urlsplit
 
 import pytz
@@ -316,10 +316,17 @@ class CrmLead(models.Model):
             lead.outbound_first_days_start = start
             lead.outbound_first_days_end = start + timedelta(days=days - 1)
 
-    @api.depends("outbound_first_days_end", "outbound_attempts_today", "outbound_daily_target")
+    @api.depends(
+        "outbound_first_days_end",
+        "outbound_attempts_today",
+        "outbound_daily_target",
+        "outbound_agreed_at",
+        "outbound_status_id.task_timing",
+    )
     @api.depends_context("tz")
     def _compute_outbound_below_daily_target(self):
         today = self._outbound_today()
+        not_waiting = self.filtered_domain(self._outbound_not_waiting_domain())
         for lead in self:
             lead.outbound_below_daily_target = bool(
                 lead.active
@@ -327,6 +334,7 @@ class CrmLead(models.Model):
                 and lead.outbound_first_days_end
                 and lead.outbound_first_days_end >= today
                 and lead.outbound_attempts_today < lead.outbound_daily_target
+                and lead in not_waiting
             )
 
     def _search_outbound_below_daily_target(self, operator, value):
@@ -336,17 +344,37 @@ class CrmLead(models.Model):
             lambda playbook: [
                 ("outbound_first_days_end", ">=", self._outbound_today()),
                 ("outbound_attempts_today", "<", playbook.attempts_per_day),
+                *self._outbound_not_waiting_domain(),
             ],
         )
         return domain
 
-    @api.depends("outbound_next_call_at", "outbound_playbook_id.overdue_grace")
+    def _outbound_not_waiting_domain(self):
+        """Leads that are not waiting for a later day the client agreed to (a status
+        that waits for the agreed date, the date after today in the user's time zone):
+        no calling target asks for calls before the day the client asked for."""
+        tomorrow = self._outbound_today() + timedelta(days=1)
+        tz = pytz.timezone(self.env.context.get("tz") or "UTC")
+        tomorrow_at = tz.localize(datetime.combine(tomorrow, time.min)).astimezone(pytz.utc).replace(tzinfo=None)
+        return [
+            "|",
+            "|",
+            ("outbound_agreed_at", "=", False),
+            ("outbound_agreed_at", "<", tomorrow_at),
+            ("outbound_status_id.task_timing", "!=", "agreed"),
+        ]
+
+    @api.depends("outbound_next_call_at", "outbound_playbook_id.overdue_grace", "outbound_status_id.activity_type_id")
     def _compute_outbound_redial_overdue(self):
         now = fields.Datetime.now()
+        redials = self.filtered_domain(self._outbound_redial_domain())
         for lead in self:
             grace = timedelta(hours=lead.outbound_playbook_id.overdue_grace)
             lead.outbound_redial_overdue = bool(
-                lead.active and lead.outbound_next_call_at and lead.outbound_next_call_at <= now - grace
+                lead.active
+                and lead in redials
+                and lead.outbound_next_call_at
+                and lead.outbound_next_call_at <= now - grace
             )
 
     def _search_outbound_redial_overdue(self, operator, value):
@@ -354,8 +382,16 @@ class CrmLead(models.Model):
         return self._outbound_per_playbook_domain(
             operator,
             value,
-            lambda playbook: [("outbound_next_call_at", "<=", now - timedelta(hours=playbook.overdue_grace))],
+            lambda playbook: [
+                ("outbound_next_call_at", "<=", now - timedelta(hours=playbook.overdue_grace)),
+                *self._outbound_redial_domain(),
+            ],
         )
+
+    def _outbound_redial_domain(self):
+        """Leads whose next task is a redial (not a callback, a sale or a reminder)."""
+        redial = self.env.ref("crm_outbound.mail_activity_type_redial", raise_if_not_found=False)
+        return [("outbound_status_id.activity_type_id", "=", redial.id if redial else False)]
 
     def _outbound_per_playbook_domain(self, operator, value, playbook_domain):
         """Search a boolean rule whose threshold is a playbook setting: the open leads
@@ -1233,6 +1269,31 @@ class CrmLead(models.Model):
         calls_by_day = defaultdict(dict)
         for lead_id, day, count in self.env.cr.fetchall():
             calls_by_day[lead_id][day] = count
+        # Days the client asked to wait: from the call that agreed a later date to that
+        # date (or to the next call, which may have agreed something else).
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT lead_id, call_day, agreed_day, next_day
+                  FROM (
+                        SELECT w.lead_id, status.task_timing, call.agreed_at,
+                               (call.call_at AT TIME ZONE 'UTC' AT TIME ZONE w.tz)::date AS call_day,
+                               (call.agreed_at AT TIME ZONE 'UTC' AT TIME ZONE w.tz)::date AS agreed_day,
+                               (lead(call.call_at) OVER (PARTITION BY call.lead_id ORDER BY call.call_at, call.id)
+                                    AT TIME ZONE 'UTC' AT TIME ZONE w.tz)::date AS next_day
+                          FROM crm_outbound_call AS call
+                          JOIN (VALUES %s) AS w(lead_id, tz, first_day, last_day) ON w.lead_id = call.lead_id
+                     LEFT JOIN crm_outbound_status AS status ON status.id = call.status_id
+                       ) AS calls
+                 WHERE task_timing = 'agreed' AND agreed_day > call_day
+                """,
+                windows,
+            )
+        )
+        waiting_days = defaultdict(set)
+        for lead_id, call_day, agreed_day, next_day in self.env.cr.fetchall():
+            until = min(agreed_day, next_day) if next_day else agreed_day
+            waiting_days[lead_id].update(call_day + timedelta(days=n) for n in range(min((until - call_day).days, 366)))
         now = pytz.utc.localize(fields.Datetime.now())
         ids_by_state = defaultdict(list)
         for lead in leads:
@@ -1240,7 +1301,7 @@ class CrmLead(models.Model):
             start, end = lead.outbound_first_days_start, lead.outbound_first_days_end
             today = now.astimezone(pytz.timezone(tz_by_lead[lead.id])).date()
             days = [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
-            short = [day for day in days if counts.get(day, 0) < target]
+            short = [day for day in days if counts.get(day, 0) < target and day not in waiting_days[lead.id]]
             if not short:
                 state = "met"
             elif short[0] < today:
@@ -1413,6 +1474,7 @@ class CrmLead(models.Model):
         """Schedule the task of each lead's status, due at its next call time."""
         now = fields.Datetime.now()
         groups = defaultdict(list)
+        envs_by_lang = {}
         for lead in self:
             status = lead.outbound_status_id
             activity_type = status.activity_type_id or self.env.ref(
@@ -1421,10 +1483,14 @@ class CrmLead(models.Model):
             due = lead.outbound_next_call_at or now
             user = lead.user_id or self.env.user
             tz = pytz.timezone(user.tz or "UTC")
-            summary = _(
+            # In the salesperson's language, whoever scheduled it (an RPC client has none).
+            user_env = envs_by_lang.get(user.lang) or envs_by_lang.setdefault(
+                user.lang, self.with_context(lang=user.lang or "en_US").env
+            )
+            summary = user_env._(
                 "%(task)s at %(time)s",
-                task=activity_type.name if activity_type else _("Call"),
-                time=format_datetime(lead.env, due, tz=user.tz or "UTC", dt_format="short"),
+                task=activity_type.with_env(user_env).name if activity_type else user_env._("Call"),
+                time=format_datetime(user_env, due, tz=user.tz or "UTC", dt_format="short"),
             )
             deadline = pytz.utc.localize(due).astimezone(tz).date()
             groups[activity_type, deadline, user, summary].append(lead.id)

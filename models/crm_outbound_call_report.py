@@ -3,9 +3,15 @@ from odoo.tools import SQL
 
 from .crm_outbound_status import CONTACT_LEVELS, OUTCOMES
 
-# The per-hour measures and the measure each one divides by the hours of work.
-RATIOS = {"results_per_hour": "result_count", "calls_per_hour": "call_count"}
 HOURS = [(f"{hour:02d}", f"{hour:02d}:00") for hour in range(24)]
+# Calls outside the dates the telephony contract accepts (2000-2100) are kept, but the
+# report shows them without a date: one call dated 9999-12-31 would otherwise overflow
+# Python's dates in every graph by day.
+FIRST_DAY, END_DAY = "2000-01-01", "2101-01-01"
+# Paid hours and paid cost count once per operator and local day. One DISTINCT sum
+# carries both over a day key: key * 2^128 + cost in cents * 2^48 + paid hours in
+# hundredths, and the low bits give the sums back (bounded far below 2^48 and 2^80).
+PAY_SHIFT, KEY_SHIFT = 2**48, 2**128
 
 
 class CrmOutboundCallReport(models.Model):
@@ -13,12 +19,15 @@ class CrmOutboundCallReport(models.Model):
     in pivots and graphs by operator, team, day and hour.
 
     Day and hour are the operator's local ones. A lead closed (lost or won) counts once,
-    on its last call: "Calls per Closed Lead" averages the closed leads' call counts.
+    on its last call: "Calls per Closed Lead" averages the closed leads' call counts. A
+    won lead counts as a won client, with its expected revenue, on its last result call
+    before the win: the operator who produced the result gets the client.
 
     An hour of work is one local hour of one operator with at least one call (seed 001:
     results and calls "per hour"). A group counts the hours in which its calls were
     made, so an hour split between two teams counts for each and once in the total; the
-    per-hour measures divide the group's sums by its hours."""
+    per-hour measures and the rates divide the group's sums by its hours or its calls
+    (_read_group_select), and all of them share one count of the hours."""
 
     _name = "crm.outbound.call.report"
     _description = "Outbound Call Analysis"
@@ -29,15 +38,24 @@ class CrmOutboundCallReport(models.Model):
     call_at = fields.Datetime("Call Time", readonly=True)
     call_date = fields.Date("Day", readonly=True, help="In the operator's time zone.")
     call_hour = fields.Selection(HOURS, "Hour", readonly=True, help="In the operator's time zone.")
+    client_hour = fields.Selection(
+        HOURS, "Client's Local Hour", readonly=True, help="In the client's time zone (the lead's), else the operator's."
+    )
     user_id = fields.Many2one("res.users", "Operator", readonly=True)
     team_id = fields.Many2one("crm.team", "Sales Team", readonly=True)
     playbook_id = fields.Many2one("crm.outbound.playbook", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
     lead_id = fields.Many2one("crm.lead", readonly=True)
     status_id = fields.Many2one("crm.outbound.status", readonly=True)
     contact_level = fields.Selection(CONTACT_LEVELS, readonly=True)
     outcome = fields.Selection(OUTCOMES, readonly=True)
     is_touch = fields.Boolean("Successful Touch", readonly=True)
+    # The calling base the lead came from (seed 000: the base decides most no-answers).
+    source_id = fields.Many2one("utm.source", readonly=True)
+    medium_id = fields.Many2one("utm.medium", readonly=True)
+    campaign_id = fields.Many2one("utm.campaign", readonly=True)
+    won_date = fields.Date("Won On", readonly=True, help="The day the lead was won, on its winning call.")
     # Measures
     call_count = fields.Integer("Calls", readonly=True)
     answered_count = fields.Integer("Answered Calls", readonly=True)
@@ -45,7 +63,11 @@ class CrmOutboundCallReport(models.Model):
     result_count = fields.Integer("Results", readonly=True)
     duration = fields.Integer("Talk Time (s)", readonly=True)
     handling_time = fields.Float(
-        "Average Handling Time (s)", readonly=True, aggregator="avg", help="The average duration of answered calls."
+        "Average Handling Time (s)",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 0),
+        help="The average duration of answered calls, in seconds.",
     )
     closed_lead_count = fields.Integer("Closed Leads", readonly=True)
     calls_per_closed_lead = fields.Float(
@@ -53,6 +75,15 @@ class CrmOutboundCallReport(models.Model):
         readonly=True,
         aggregator="avg",
         help="How many calls the leads closed (lost or won) by these calls took, on average.",
+    )
+    won_count = fields.Integer(
+        "Won Clients", readonly=True, help="Leads won, each on the last result call before its win."
+    )
+    won_revenue = fields.Monetary(
+        "Revenue Won",
+        readonly=True,
+        currency_field="currency_id",
+        help="The expected revenue of the leads won, credited to the operator of the last result call before the win.",
     )
     work_hours = fields.Integer(
         "Hours of Work",
@@ -66,26 +97,82 @@ class CrmOutboundCallReport(models.Model):
     calls_per_hour = fields.Float(
         "Calls per Hour of Work", readonly=True, aggregator="avg", help="Calls divided by hours of work."
     )
+    won_per_hour = fields.Float(
+        "Clients per Hour", readonly=True, aggregator="avg", help="Won clients divided by hours of work."
+    )
+    utilisation = fields.Float(
+        "Utilisation (%)", readonly=True, aggregator="avg", help="Talk time as a share of the hours of work."
+    )
+    no_answer_rate = fields.Float(
+        "No Answer Rate (%)", readonly=True, aggregator="avg", help="The share of calls nobody picked up."
+    )
+    paid_hours = fields.Float(
+        readonly=True,
+        aggregator="sum",
+        help="The paid hours per day of the sales team member, once for each day the operator made calls.",
+    )
+    work_paid_ratio = fields.Float(
+        "Work over Paid Time (%)", readonly=True, aggregator="avg", help="Hours of work as a share of paid hours."
+    )
+    paid_cost = fields.Float(
+        readonly=True,
+        aggregator="sum",
+        help="Paid hours times the member's hourly cost, in the company's currency.",
+    )
+    cost_per_won = fields.Float(
+        "Cost per Won Client", readonly=True, aggregator="avg", help="Paid cost divided by won clients."
+    )
 
     def _query(self):
+        in_range = SQL("(call.call_at >= %s AND call.call_at < %s)", FIRST_DAY, END_DAY)
         # The operator's time zone, if PostgreSQL knows it (a bad name would break the view).
-        local_at = SQL("(call.call_at AT TIME ZONE 'UTC' AT TIME ZONE COALESCE(tz.name, 'UTC'))")
-        closed = SQL("(lead.id IS NOT NULL AND (lead.active IS NOT TRUE OR stage.is_won IS TRUE))")
+        local_at = SQL(
+            "(CASE WHEN %s THEN call.call_at AT TIME ZONE 'UTC' AT TIME ZONE COALESCE(tz.name, 'UTC') END)", in_range
+        )
+        client_at = SQL("(call.call_at AT TIME ZONE 'UTC' AT TIME ZONE COALESCE(client_tz.name, tz.name, 'UTC'))")
+        # The lead's last call carries its closing.
+        closed = SQL(
+            "(lead.outbound_last_call_at = call.call_at AND (lead.active IS NOT TRUE OR stage.is_won IS TRUE))"
+        )
+        # A won lead's last result call before its win: a lookup on the lead's calls,
+        # only for result calls of won leads.
+        won = SQL(
+            """(CASE WHEN status.is_result AND lead.active AND stage.is_won
+                          AND call.call_at <= lead.date_closed + interval '1 minute'
+                     THEN NOT EXISTS (
+                          SELECT 1
+                            FROM crm_outbound_call AS later
+                            JOIN crm_outbound_status AS later_status
+                                 ON later_status.id = later.status_id AND later_status.is_result
+                           WHERE later.lead_id = call.lead_id
+                             AND (later.call_at, later.id) > (call.call_at, call.id)
+                             AND later.call_at <= lead.date_closed + interval '1 minute')
+                     ELSE FALSE END)"""
+        )
+        day_key = SQL("(call.user_id::numeric * 40000 + (%s::date - %s::date))", local_at, FIRST_DAY)
         return SQL(
             """
             SELECT call.id,
-                   call.call_at,
+                   CASE WHEN %(in_range)s THEN call.call_at END AS call_at,
                    %(local_at)s::date AS call_date,
                    to_char(%(local_at)s, 'HH24') AS call_hour,
+                   CASE WHEN %(in_range)s THEN to_char(%(client_at)s, 'HH24') END AS client_hour,
                    call.user_id,
                    call.team_id,
                    call.playbook_id,
                    call.company_id,
+                   company.currency_id,
                    call.lead_id,
                    call.status_id,
                    status.contact_level,
                    status.outcome,
                    call.is_touch,
+                   lead.source_id,
+                   lead.medium_id,
+                   lead.campaign_id,
+                   CASE WHEN %(won)s AND %(in_range)s
+                        THEN (lead.date_closed AT TIME ZONE 'UTC' AT TIME ZONE COALESCE(tz.name, 'UTC'))::date
+                   END AS won_date,
                    1 AS call_count,
                    COALESCE(call.answered, FALSE)::int AS answered_count,
                    COALESCE(call.is_touch, FALSE)::int AS touch_count,
@@ -94,44 +181,90 @@ class CrmOutboundCallReport(models.Model):
                    CASE WHEN call.answered THEN COALESCE(call.duration, 0) END AS handling_time,
                    %(closed)s::int AS closed_lead_count,
                    CASE WHEN %(closed)s THEN lead.outbound_attempt_count END AS calls_per_closed_lead,
-                   (call.user_id IS NOT NULL)::int AS work_hours,
-                   date_trunc('hour', %(local_at)s) AS work_slot,
+                   %(won)s::int AS won_count,
+                   CASE WHEN %(won)s THEN COALESCE(lead.expected_revenue, 0) ELSE 0 END AS won_revenue,
+                   (call.user_id IS NOT NULL AND %(in_range)s)::int AS work_hours,
+                   -- one number per operator and local hour: counting distinct numbers
+                   -- sorts far faster than (operator, hour) pairs
+                   (call.user_id::bigint << 32)
+                       + floor(date_part('epoch', %(local_at)s) / 3600)::bigint AS work_slot,
+                   %(day_key)s * %(key_shift)s
+                       + round((COALESCE(pay.paid_hours, 0) * COALESCE(pay.hourly_cost, 0) * 100)::numeric)
+                           * %(pay_shift)s
+                       + round((COALESCE(pay.paid_hours, 0) * 100)::numeric) AS pay_slot,
                    NULL::float AS results_per_hour,
-                   NULL::float AS calls_per_hour
+                   NULL::float AS calls_per_hour,
+                   NULL::float AS won_per_hour,
+                   NULL::float AS utilisation,
+                   NULL::float AS no_answer_rate,
+                   NULL::float AS paid_hours,
+                   NULL::float AS work_paid_ratio,
+                   NULL::float AS paid_cost,
+                   NULL::float AS cost_per_won
               FROM crm_outbound_call AS call
+         LEFT JOIN res_company AS company ON company.id = call.company_id
+              -- every join is on a unique key: PostgreSQL drops those a query does not read
          LEFT JOIN res_users AS operator ON operator.id = call.user_id
          LEFT JOIN res_partner AS partner ON partner.id = operator.partner_id
-         LEFT JOIN pg_timezone_names AS tz ON tz.name = partner.tz
+         LEFT JOIN %(zones)s AS tz ON tz.name = partner.tz
          LEFT JOIN crm_outbound_status AS status ON status.id = call.status_id
-              -- the lead's last call carries its closing
-         LEFT JOIN crm_lead AS lead ON lead.id = call.lead_id AND lead.outbound_last_call_at = call.call_at
+         LEFT JOIN crm_lead AS lead ON lead.id = call.lead_id
          LEFT JOIN crm_stage AS stage ON stage.id = lead.stage_id
+         LEFT JOIN %(zones)s AS client_tz ON client_tz.name = lead.outbound_tz
+              -- an operator in several teams is paid once: the highest of his memberships
+         LEFT JOIN (
+                SELECT user_id, max(outbound_paid_hours) AS paid_hours, max(outbound_hourly_cost) AS hourly_cost
+                  FROM crm_team_member
+                 WHERE active
+              GROUP BY user_id
+              ) AS pay ON pay.user_id = call.user_id
             """,
+            in_range=in_range,
             local_at=local_at,
+            client_at=client_at,
             closed=closed,
+            won=won,
+            zones=SQL("(SELECT DISTINCT name FROM pg_timezone_names)"),
+            day_key=day_key,
+            key_shift=KEY_SHIFT,
+            pay_shift=PAY_SHIFT,
         )
 
     def _read_group_select(self, aggregate_spec, query):
-        """Hours of work count the group's distinct (operator, local hour) pairs, and the
-        per-hour measures divide the group's results or calls by them."""
+        """The measures that are not sums of the rows: hours of work count the group's
+        distinct (operator, local hour) pairs, paid hours and cost the distinct
+        (operator, local day) pairs; the ratios divide the group's sums by them."""
         fname = aggregate_spec.split(":")[0]
-        if fname != "work_hours" and fname not in RATIOS:
+        ratios = self._ratios(query)
+        if fname not in ratios:
             return super()._read_group_select(aggregate_spec, query)
-        # Sorting a million calls for the distinct pairs costs about what a sum does; a
-        # first-call-of-the-hour flag per row (a subquery per call) cost 5 to 20 times more.
-        hours = SQL(
-            "COUNT(DISTINCT (%s, %s)) FILTER (WHERE %s IS NOT NULL)",
-            self._field_to_sql(self._table, "user_id", query),
-            SQL.identifier(self._table, "work_slot"),
-            self._field_to_sql(self._table, "user_id", query),
-        )
-        if fname == "work_hours":
-            return hours
-        return SQL(
-            "SUM(%s)::float / NULLIF(%s, 0)",
-            self._field_to_sql(self._table, RATIOS[fname], query),
-            hours,
-        )
+        return ratios[fname]
+
+    def _ratios(self, query):
+        def column(name):
+            return self._field_to_sql(self._table, name, query)
+
+        def ratio(numerator, denominator, factor=1):
+            return SQL("(%s)::float * %s / NULLIF(%s, 0)", numerator, factor, denominator)
+
+        # Identical aggregates are computed once per query: every measure below shares
+        # one sort for the hours and one for the pay.
+        hours = SQL("COUNT(DISTINCT %s)", SQL.identifier(self._table, "work_slot"))
+        pay = SQL("SUM(DISTINCT %s)", SQL.identifier(self._table, "pay_slot"))
+        paid_hours = SQL("(mod(%s, %s) / 100)", pay, PAY_SHIFT)
+        paid_cost = SQL("(mod(div(%s, %s), %s) / 100)", pay, PAY_SHIFT, KEY_SHIFT // PAY_SHIFT)
+        return {
+            "work_hours": hours,
+            "results_per_hour": ratio(SQL("SUM(%s)", column("result_count")), hours),
+            "calls_per_hour": ratio(SQL("SUM(%s)", column("call_count")), hours),
+            "won_per_hour": ratio(SQL("SUM(%s)", column("won_count")), hours),
+            "utilisation": ratio(SQL("SUM(%s)", column("duration")), SQL("%s * 3600", hours), 100),
+            "no_answer_rate": ratio(SQL("COUNT(*) - SUM(%s)", column("answered_count")), SQL("COUNT(*)"), 100),
+            "paid_hours": SQL("%s::float", paid_hours),
+            "work_paid_ratio": ratio(hours, paid_hours, 100),
+            "paid_cost": SQL("%s::float", paid_cost),
+            "cost_per_won": ratio(paid_cost, SQL("SUM(%s)", column("won_count"))),
+        }
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)

@@ -40,6 +40,14 @@ class CrmOutboundCommentCode(models.Model):
         "A comment code must be unique within its status.",
     )
 
+    @api.depends("override_delay")
+    def _compute_delay_display(self):
+        """Only codes with their own delay show one."""
+        result = super()._compute_delay_display()
+        for code in self.filtered(lambda code: not code.override_delay):
+            code.delay_display = False
+        return result
+
     def _check_in_status(self, status):
         """Raise unless every code of ``self`` goes with ``status``."""
         for code in self:

@@ -88,6 +88,15 @@ class CrmOutboundStatus(models.Model):
         "A status code must be unique within its playbook.",
     )
 
+    @api.depends("task_timing")
+    def _compute_delay_display(self):
+        """Only statuses whose task waits a delay (after the call or around the agreed
+        date) show one: the cadence holds the redials' delays."""
+        result = super()._compute_delay_display()
+        for status in self.filtered(lambda status: status.task_timing not in ("delay", "agreed")):
+            status.delay_display = False
+        return result
+
     @api.depends("code", "name", "show_code")
     def _compute_display_name(self):
         for status in self:

@@ -14,3 +14,5 @@ from . import test_outbound_segments
 from . import test_outbound_security
 from . import test_outbound_session
 from . import test_outbound_session_ui
+from . import test_outbound_supervisor
+from . import test_outbound_supervisor_ui

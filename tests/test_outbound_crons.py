@@ -97,7 +97,8 @@ class TestOutboundCronCost(OutboundCase):
 
     def test_redial_queue_costs_the_same_for_5_and_50_due_leads(self):
         cron = self.env["crm.lead"]._cron_outbound_redial_queue
-        cron()  # the demo's due leads, and warm caches
+        cron()  # the demo's due leads
+        self._cron_queries(cron, 1)  # warm caches: telling a user the first time reads them
         self.assertEqual(self._cron_queries(cron, 5), self._cron_queries(cron, 50))
 
     def test_task_repair_with_nothing_to_repair_costs_the_same_for_5_and_50_leads(self):
