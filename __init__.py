@@ -1,5 +1,7 @@
 from . import controllers
 from . import models
+# After the models: the report's SQL view reads columns they add to crm_lead.
+from . import report
 from . import wizard
 
 

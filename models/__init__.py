@@ -7,9 +7,6 @@ from . import crm_outbound_cadence_step
 from . import crm_outbound_call
 from . import crm_team
 from . import crm_lead
-from . import crm_outbound_segment
+from . import crm_outbound_segment_mixin
 from . import mail_activity
 from . import mail_activity_type
-
-# Last: its SQL view reads columns the models above add to crm_lead.
-from . import crm_outbound_call_report

@@ -1,7 +1,7 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
-from .crm_outbound_status import CONTACT_LEVELS, OUTCOMES
+from ..models.crm_outbound_status import CONTACT_LEVELS, OUTCOMES
 
 # The per-hour measures and the measure each one divides by the hours of work.
 RATIOS = {"results_per_hour": "result_count", "calls_per_hour": "call_count"}
