@@ -1,7 +1,6 @@
 from . import controllers
 from . import models
-# After the models: the report's SQL view reads columns they add to crm_lead.
-from . import report
+from . import report  # after the models: its SQL view reads columns they add to crm_lead
 from . import wizard
 
 

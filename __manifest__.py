@@ -29,9 +29,10 @@
         "wizard/crm_lead_network_mark_views.xml",
         "wizard/crm_lead_route_views.xml",
         "views/crm_lead_network_views.xml",
-        "views/crm_outbound_menus.xml",
         "views/crm_outbound_call_unmatched_views.xml",
         "views/crm_outbound_segment_route_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/crm_outbound_menus.xml",
     ],
     "demo": [
         "demo/crm_outbound_demo.xml",

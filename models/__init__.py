@@ -5,8 +5,11 @@ from . import crm_outbound_status
 from . import crm_outbound_comment_code
 from . import crm_outbound_cadence_step
 from . import crm_outbound_call
+from . import crm_outbound_segment_route
+from . import res_company
+from . import res_config_settings
 from . import crm_team
-from . import crm_lead
 from . import crm_outbound_segment_mixin
+from . import crm_lead
 from . import mail_activity
 from . import mail_activity_type

@@ -36,7 +36,7 @@ NETWORK_BATCH_SIZE = 1000
 
 
 class CrmLead(models.Model):
-    _inherit = "crm.lead"
+    _inherit = ["crm.lead", "crm.outbound.segment.mixin"]
 
     outbound_playbook_id = fields.Many2one(related="team_id.outbound_playbook_id", store=True, index=True)
     outbound_status_id = fields.Many2one(
@@ -1015,6 +1015,8 @@ class CrmLead(models.Model):
         )
         if status.is_result:
             leads._outbound_offer_network()
+        # The status and the calls before it may move the leads to another segment.
+        self._outbound_update_segments()
 
     def _outbound_exhausted(self):
         """The leads whose unanswered streak went past the last cadence step."""

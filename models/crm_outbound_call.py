@@ -619,10 +619,6 @@ class CrmOutboundCall(models.Model):
                 raise UserError(str(error)) from None
         return True
 
-    @api.model
-    def _outbound_unmatched_domain(self):
-        return [("lead_id", "=", False)]
-
 
 def _json_repr(value):
     """A short rendering of a JSON value for an error message."""

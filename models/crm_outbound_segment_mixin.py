@@ -1,4 +1,4 @@
-"""Segments of the calling base and the roles that serve them (DESIGN.md rule 5, issue 7)."""
+"""The lead's segment of the calling base and routing by segment (DESIGN.md rule 5, issue 7)."""
 
 import heapq
 from collections import defaultdict
@@ -9,93 +9,20 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-from .compat import add_unique_constraint, equality_search_values
+from .compat import equality_search_values
+from .crm_outbound_segment_route import SEGMENTS
 
 # Routing moves leads between teams: supervisors (team leaders) and managers only.
 ROUTING_GROUP = "sales_team.group_sale_salesman_all_leads"
-
-SEGMENTS = [
-    ("never_called", "Never Called"),
-    ("refused_early", "Refused at Once"),
-    ("offer_refused", "Standard Offer Refused"),
-    ("special_offer_refused", "Special Offer Refused"),
-    ("lapsed_customer", "Lapsed Customer"),
-    ("active_customer", "Active Customer"),
-]
-ROLES = [
-    ("cold", "Cold Calling"),
-    ("win_back", "Win-Back"),
-    ("account_service", "Account Service"),
-]
-# Seed 003's answer: who serves each segment.
-DEFAULT_ROUTES = {
-    "never_called": "cold",
-    "refused_early": "cold",
-    "offer_refused": "cold",
-    "special_offer_refused": "win_back",
-    "lapsed_customer": "win_back",
-    "active_customer": "account_service",
-}
 # Writing these on a lead can change its segment or its partner's leads' segments.
 SEGMENT_TRIGGER_FIELDS = {"stage_id", "partner_id", "date_closed", "active", "company_id"}
 
 
-class ResCompany(models.Model):
-    _inherit = "res.company"
+class CrmOutboundSegmentMixin(models.AbstractModel):
+    """The lead's segment of the calling base and Route by Segment, for ``crm.lead``."""
 
-    outbound_lapse_months = fields.Integer(
-        "Customer Lapses After (Months)",
-        default=6,
-        help="A partner who bought within this many months is an active customer; one who "
-        "bought earlier is a lapsed customer.",
-    )
-
-
-class ResConfigSettings(models.TransientModel):
-    _inherit = "res.config.settings"
-
-    outbound_lapse_months = fields.Integer(related="company_id.outbound_lapse_months", readonly=False)
-
-
-class CrmTeam(models.Model):
-    _inherit = "crm.team"
-
-    outbound_role = fields.Selection(
-        ROLES,
-        index=True,
-        tracking=True,
-        help="The part of the calling base this team works: Route by Segment sends it the "
-        "leads of the segments its company maps to this role.",
-    )
-
-
-class CrmOutboundSegmentRoute(models.Model):
-    """Which role serves a segment, per company."""
-
-    _name = "crm.outbound.segment.route"
-    _description = "Outbound Segment Route"
-    _order = "company_id, segment"
-
-    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
-    segment = fields.Selection(SEGMENTS, required=True)
-    role = fields.Selection(ROLES, help="Leave empty to leave the segment's leads where they are.")
-
-    add_unique_constraint(
-        locals(),
-        "segment_uniq",
-        "UNIQUE(company_id, segment)",
-        "A segment is routed once per company.",
-    )
-
-    @api.model
-    def _outbound_role_by_segment(self, companies):
-        """{(company id, segment): role} of ``companies``."""
-        routes = self.sudo().search([("company_id", "in", companies.ids)])
-        return {(route.company_id.id, route.segment): route.role for route in routes}
-
-
-class CrmLead(models.Model):
-    _inherit = "crm.lead"
+    _name = "crm.outbound.segment.mixin"
+    _description = "Outbound Segments of Leads"
 
     outbound_segment = fields.Selection(
         SEGMENTS,
@@ -187,13 +114,6 @@ class CrmLead(models.Model):
             # A won (or un-won) opportunity changes every lead of its commercial partner.
             partners |= self._outbound_segment_partners()
             self._outbound_leads_of_partners(partners)._outbound_update_segments()
-        return res
-
-    def _outbound_apply_status(self, status, code=None, comment=None, agreed_at=None, base_at=None, cancel_tasks=False):
-        res = super()._outbound_apply_status(
-            status, code, comment=comment, agreed_at=agreed_at, base_at=base_at, cancel_tasks=cancel_tasks
-        )
-        self._outbound_update_segments()
         return res
 
     def _outbound_segment_partners(self):
