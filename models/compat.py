@@ -138,3 +138,14 @@ def kanban_load(model, domain, groupby, specification, order=None, limit=80):
         )
         for group in opened
     )
+
+
+def domain_not(domain):
+    """The negation of ``domain`` (a list), as a list."""
+    if ODOO_19:
+        from odoo.fields import Domain
+
+        return list(~Domain(list(domain)))
+    from odoo.osv import expression
+
+    return ["!", *expression.normalize_domain(list(domain))]

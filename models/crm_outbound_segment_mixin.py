@@ -6,10 +6,10 @@ from collections import defaultdict
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
-from .compat import equality_search_values
+from .compat import domain_and, domain_or
 from .crm_outbound_segment_route import SEGMENTS
 
 # Routing moves leads between teams: supervisors (team leaders) and managers only.
@@ -45,36 +45,30 @@ class CrmOutboundSegmentMixin(models.AbstractModel):
     @api.depends("outbound_segment", "company_id")
     @api.depends_context("uid", "company")
     def _compute_outbound_segment_mine(self):
-        mine = self._outbound_my_segments()
+        mine = self.filtered_domain(self._outbound_segment_mine_domain())
         for lead in self:
-            company_id = lead.company_id.id or self.env.company.id
-            lead.outbound_segment_mine = mine is None or lead.outbound_segment in mine.get(company_id, ())
+            lead.outbound_segment_mine = lead in mine
 
     def _search_outbound_segment_mine(self, operator, value):
-        equality = equality_search_values(operator, value)
-        if not equality:
-            raise UserError(
-                _("My Team's Segments cannot be searched with %(operator)s %(value)s.", operator=operator, value=value)
-            )
-        positive, values = equality
-        wanted = {bool(v) for v in values} if positive else {True, False} - {bool(v) for v in values}
+        return self._outbound_boolean_search(
+            "outbound_segment_mine", operator, value, self._outbound_segment_mine_domain
+        )
+
+    @api.model
+    def _outbound_segment_mine_domain(self):
+        """The leads of the segments the current user's teams serve; every lead when the
+        user is in no team with a role. Leads without a company follow the routing of
+        the current company."""
         mine = self._outbound_my_segments()
-        if wanted == {True, False} or (mine is None and wanted == {True}):
+        if mine is None:
             return []
-        if not wanted or mine is None:
-            return [("id", "=", False)]
-        # One explicit ("|", "&") tree, so that "!" negates all of it. Leads without a company
-        # follow the routing of the current company.
-        terms = [
+        return domain_or(
             [
-                "&",
                 ("company_id", "in", [company_id, False] if company_id == self.env.company.id else [company_id]),
                 ("outbound_segment", "in", sorted(segments)),
             ]
             for company_id, segments in mine.items()
-        ] or [[("id", "=", False)]]
-        domain = ["|"] * (len(terms) - 1) + [term for company_terms in terms for term in company_terms]
-        return domain if wanted == {True} else ["!", *domain]
+        )
 
     @api.model
     def _outbound_my_segments(self):
@@ -218,12 +212,13 @@ class CrmOutboundSegmentMixin(models.AbstractModel):
     @api.model
     def _cron_outbound_segments(self, batch_size=1000):
         """Move the customers whose last purchase left the N months to lapsed."""
-        self.flush_model(["outbound_segment"])
 
         def update(rows):
             self.with_context(active_test=False).browse([row[0] for row in rows])._outbound_update_segments()
 
-        customers = self._outbound_locked_leads_query(SQL("lead.outbound_segment = 'active_customer'"))
+        customers = self.with_context(active_test=False)._outbound_locked_leads_query(
+            [("outbound_segment", "=", "active_customer")]
+        )
         self._outbound_run_in_batches(customers, update, batch_size)
 
     @api.model
@@ -239,34 +234,41 @@ class CrmOutboundSegmentMixin(models.AbstractModel):
     # ------------------------------------------------------------
 
     @api.model
-    def _outbound_misrouted_query(self, after_id, limit):
-        """Leads not won (open or lost) whose team's role does not serve their segment, locked for this worker."""
-        query = self._outbound_locked_leads_query(
-            SQL(
-                """stage.is_won IS NOT TRUE
-               AND route.role IS NOT NULL
-               AND team.outbound_role IS DISTINCT FROM route.role
-               -- Leads of sales teams outside outbound calling (no role, no playbook) stay.
-               AND (team.id IS NULL OR team.outbound_role IS NOT NULL OR team.outbound_playbook_id IS NOT NULL)"""
-            ),
-            joins=SQL(
-                """JOIN crm_outbound_segment_route AS route
-                ON route.company_id = lead.company_id AND route.segment = lead.outbound_segment
-         LEFT JOIN crm_team AS team ON team.id = lead.team_id
-         LEFT JOIN crm_stage AS stage ON stage.id = lead.stage_id"""
-            ),
+    def _outbound_misrouted_domain(self):
+        """Misrouted (DESIGN.md rule 5): leads not won (open or lost: refusals are the
+        win-back team's base, seed 003) whose team's role is not the one their company
+        routes their segment to. Leads of sales teams outside outbound calling (no role,
+        no playbook) stay where they are."""
+        routes = self.env["crm.outbound.segment.route"].sudo().search([("role", "!=", False)])
+        wrong_team = domain_or(
+            [
+                ("company_id", "=", route.company_id.id),
+                ("outbound_segment", "=", route.segment),
+                "|",
+                ("team_id", "=", False),
+                ("team_id.outbound_role", "!=", route.role),
+            ]
+            for route in routes
         )
-        return query(after_id, limit)
+        outbound_team = [
+            "|",
+            "|",
+            ("team_id", "=", False),
+            ("team_id.outbound_role", "!=", False),
+            ("team_id.outbound_playbook_id", "!=", False),
+        ]
+        not_won = ["|", ("stage_id", "=", False), ("stage_id.is_won", "=", False)]
+        return domain_and([not_won, outbound_team, wrong_team])
 
     @api.model
     def _cron_outbound_route_segments(self, batch_size=1000):
         """Route by Segment over the whole base."""
-        self.flush_model(["outbound_segment", "team_id", "active", "stage_id", "company_id"])
 
         def route(rows):
             self.browse([row[0] for row in rows])._outbound_route_by_segment()
 
-        self._outbound_run_in_batches(self._outbound_misrouted_query, route, batch_size)
+        misrouted = self.with_context(active_test=False)._outbound_locked_leads_query(self._outbound_misrouted_domain())
+        self._outbound_run_in_batches(misrouted, route, batch_size)
 
     def action_outbound_route_by_segment(self):
         """Route by Segment on the selected leads; for supervisors and managers, since it moves
@@ -294,24 +296,14 @@ class CrmOutboundSegmentMixin(models.AbstractModel):
             )
 
     def _outbound_route_by_segment(self):
-        """Move the leads (open or lost, not won) of ``self`` whose team's role does not serve their segment
-        to a team of the right role of their company, and to the salesperson of those
-        teams with the fewest open leads (round-robin on the load). Returns the moved leads."""
-        # Lost leads are routed too: refusals are the win-back manager's base (seed 003).
-        # Leads of sales teams outside outbound calling (no role, no playbook) stay.
-        leads = self.filtered(
-            lambda lead: (
-                not lead.stage_id.is_won
-                and lead.company_id
-                and (not lead.team_id or lead.team_id.outbound_role or lead.team_id.outbound_playbook_id)
-            )
-        )
+        """Move the misrouted leads of ``self`` (``_outbound_misrouted_domain``) to a team
+        of their segment's role in their company, and to the salesperson of those teams
+        with the fewest open leads (round-robin on the load). Returns the moved leads."""
+        leads = self.filtered_domain(self._outbound_misrouted_domain())
         role_by_segment = self.env["crm.outbound.segment.route"]._outbound_role_by_segment(leads.company_id)
         to_move = defaultdict(lambda: self.browse())
         for lead in leads:
-            role = role_by_segment.get((lead.company_id.id, lead.outbound_segment))
-            if role and lead.team_id.outbound_role != role:
-                to_move[lead.company_id, role] |= lead
+            to_move[lead.company_id, role_by_segment[lead.company_id.id, lead.outbound_segment]] |= lead
         if not to_move:
             return self.browse()
         teams = (

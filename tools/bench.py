@@ -191,8 +191,7 @@ def prepare():
     )
     template = cr.fetchone()[0]
     # The leads the repair cron would repair (rule 1 broken), all of them without a task.
-    cr.execute(Lead._outbound_broken_task_query(0, 10**9))
-    broken = [row[0] for row in cr.fetchall()]
+    broken = Lead.search([("outbound_task_broken", "=", True)]).ids
     cr.execute(
         SQL(
             """
@@ -418,8 +417,7 @@ def redial_cron():
 
 
 def repair_cron():
-    cr.execute(SQL("SELECT count(*) FROM (%s) AS broken", Lead._outbound_broken_task_query(0, 10**9)))
-    broken = cr.fetchone()[0]
+    broken = Lead.search_count([("outbound_task_broken", "=", True)])
     cr.execute("SELECT count(*) FROM crm_lead WHERE outbound_playbook_id IS NOT NULL AND active")
     governed = cr.fetchone()[0]
     result = measure(lambda run: Lead._cron_outbound_enforce_task())
@@ -539,8 +537,7 @@ def route_segments():
         [cold.id, leads.ids],
     )
     env.invalidate_all()
-    cr.execute(SQL("SELECT count(*) FROM (%s) AS misrouted", Lead._outbound_misrouted_query(0, 10**9)))
-    misrouted = cr.fetchone()[0]
+    misrouted = Lead.with_context(active_test=False).search_count(Lead._outbound_misrouted_domain())
     batches = []
     original = type(Lead)._outbound_route_by_segment
 
