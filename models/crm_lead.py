@@ -18,17 +18,6 @@ LOG_CALL_KEYS = {"status_id", "comment_code_id", "note", "duration", "call_at", 
 TASK_TRIGGER_FIELDS = {"team_id", "active", "stage_id", "type"}
 SUPERVISOR_GROUP = "sales_team.group_sale_salesman_all_leads"
 FIRST_DAYS_STATES = [("ongoing", "In Progress"), ("met", "Met"), ("missed", "Missed")]
-# Domains shared by unrelated organisations, never a sign of one network (DESIGN.md rule 4).
-# The system parameters crm_outbound.public_mail_domains / public_web_domains replace them.
-PUBLIC_MAIL_DOMAINS = (
-    "gmail.com googlemail.com yahoo.com hotmail.com outlook.com live.com icloud.com me.com aol.com "
-    "mail.ru bk.ru list.ru inbox.ru internet.ru yandex.ru yandex.com ya.ru rambler.ru lenta.ru ro.ru "
-    "autorambler.ru myrambler.ru mail.ua ukr.net"
-)
-PUBLIC_WEB_DOMAINS = (
-    "vk.com ok.ru facebook.com instagram.com t.me telegram.me wa.me youtube.com twitter.com x.com "
-    "2gis.ru yandex.ru google.com avito.ru hh.ru"
-)
 # Why a candidate is a network sibling, in the order the finder's query returns them.
 SIBLING_REASONS = ("company", "phone", "email", "website")
 # Marking network siblings writes and logs this many leads at a time.
@@ -188,8 +177,7 @@ class CrmLead(models.Model):
     def init(self):
         res = super().init()
         # The Outbound kanban reads each status column in next-call order: without this
-        # index, a column with few leads walks the whole next-call index (1.3 s at 300k
-        # leads on Odoo 18, tools/bench).
+        # index, a column with few leads walks the whole next-call index (README, Benchmark).
         create_index(
             self.env.cr,
             "crm_lead_outbound_status_next_call_idx",
@@ -1249,7 +1237,7 @@ class CrmLead(models.Model):
             process(rows)
             self.env.flush_all()
             # A commit clears the cache, but tests and the benchmark run without one:
-            # forget the batch here too, so that memory stays flat over 100,000 leads.
+            # forget the batch here too, so that memory stays flat over the whole base.
             self.env.invalidate_all()
             time_left = commit_progress(self.env, len(rows), remaining=0 if len(rows) < batch_size else 1)
             if len(rows) < batch_size or time_left <= 0:
@@ -1269,9 +1257,9 @@ class CrmLead(models.Model):
 
     @api.model
     def _outbound_public_domains(self, kind):
-        """The mail (``kind="mail"``) or web domains shared by unrelated organisations."""
-        default = PUBLIC_MAIL_DOMAINS if kind == "mail" else PUBLIC_WEB_DOMAINS
-        param = self.env["ir.config_parameter"].sudo().get_param(f"crm_outbound.public_{kind}_domains", default)
+        """The mail (``kind="mail"``) or web domains shared by unrelated organisations:
+        the system parameter ``crm_outbound.public_{kind}_domains`` (data/ir_config_parameter_data.xml)."""
+        param = self.env["ir.config_parameter"].sudo().get_param(f"crm_outbound.public_{kind}_domains", "")
         return sorted({domain.strip().lower() for domain in param.replace(",", " ").split() if domain.strip()})
 
     @api.model
@@ -1502,8 +1490,8 @@ class CrmLead(models.Model):
     def _outbound_mark_network_batch(self, head, status):
         old_status_by_lead = {lead.id: lead.outbound_status_id for lead in self}
         # One note per sibling says it all (status change, head, why), instead of Odoo's
-        # value tracking, which writes a message and its values one lead at a time: 10,000
-        # siblings took 145 s with tracking; the tasks are cancelled, not done, likewise.
+        # value tracking, which writes a message and its values one lead at a time (README,
+        # Network siblings); the tasks are cancelled, not done, likewise.
         leads = self.with_context(mail_notrack=True)
         leads._outbound_apply_status(
             status, comment=_("Network sibling of %(head)s", head=head.display_name), cancel_tasks=True
