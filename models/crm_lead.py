@@ -342,17 +342,22 @@ class CrmLead(models.Model):
     @api.model
     def _outbound_task_broken_domain(self):
         """Governed leads with no pending task or several: what the repair cron repairs."""
-        pending_count = SQL(
+        broken = self._search(self._outbound_governed_domain())
+        broken.add_where(self._outbound_task_broken_sql())
+        return [("id", "in", broken)]
+
+    @api.model
+    def _outbound_task_broken_sql(self):
+        """The SQL condition, over ``crm_lead``, that a governed lead has not exactly one
+        pending task: no field holds the count (it is the activities' own)."""
+        # Our own SQL: the ORM flushes the fields of a domain, not these.
+        self.env["mail.activity"].flush_model(["res_model", "res_id", "active"])
+        return SQL(
             """(SELECT count(*) FROM mail_activity AS activity
-                 WHERE activity.res_model = %s AND activity.res_id = %s AND activity.active)""",
+                 WHERE activity.res_model = %s AND activity.res_id = %s AND activity.active) != 1""",
             self._name,
             SQL.identifier(self._table, "id"),
         )
-        # The count is SQL of our own: the ORM flushes the fields of a domain, not these.
-        self.env["mail.activity"].flush_model(["res_model", "res_id", "active"])
-        broken = self._search(self._outbound_governed_domain())
-        broken.add_where(SQL("%s != 1", pending_count))
-        return [("id", "in", broken)]
 
     @api.model
     def _outbound_due_domain(self):
@@ -1194,7 +1199,10 @@ class CrmLead(models.Model):
         def repair(rows):
             self.browse([row[0] for row in rows])._outbound_ensure_task()
 
-        broken = self._outbound_locked_leads_query([("outbound_task_broken", "=", True)])
+        # The two halves of outbound_task_broken in one query, so that the keyset walks it.
+        broken = self._outbound_locked_leads_query(
+            self._outbound_governed_domain(), where=self._outbound_task_broken_sql()
+        )
         self._outbound_run_in_batches(broken, repair, batch_size)
 
     @api.model
