@@ -10,6 +10,8 @@ from . import res_company
 from . import res_config_settings
 from . import crm_team
 from . import crm_outbound_segment_mixin
+from . import crm_outbound_local_time_mixin
+from . import crm_outbound_do_not_call_mixin
 from . import crm_lead
 from . import mail_activity
 from . import mail_activity_type

@@ -26,7 +26,12 @@ NETWORK_BATCH_SIZE = 1000
 
 class CrmLead(models.Model):
     _name = "crm.lead"
-    _inherit = ["crm.lead", "crm.outbound.segment.mixin"]
+    _inherit = [
+        "crm.lead",
+        "crm.outbound.segment.mixin",
+        "crm.outbound.local.time.mixin",
+        "crm.outbound.do.not.call.mixin",
+    ]
 
     outbound_playbook_id = fields.Many2one(related="team_id.outbound_playbook_id", store=True, index=True)
     outbound_status_id = fields.Many2one(
@@ -1051,6 +1056,7 @@ class CrmLead(models.Model):
         if exhausted:
             exhausted._outbound_apply_exhausted_outcome()
         leads -= exhausted
+        leads._outbound_apply_do_not_call(status, code, comment)
         if status.lead_action == "won":
             leads.filtered(lambda lead: not lead.stage_id.is_won).action_set_won()
         elif status.lead_action == "lost":
@@ -1090,7 +1096,8 @@ class CrmLead(models.Model):
 
     def _outbound_next_call_at(self, status, code, base_at, agreed_at=None):
         """When the lead's next call is due after getting ``status`` at ``base_at``,
-        moved into the working hours of its team; False when no task is due."""
+        moved into the client's calling window and the team's calling hours; a time
+        agreed with the client is kept as agreed. False when no task is due."""
         self.ensure_one()
         if status.is_final or not self.active:
             return False
@@ -1101,12 +1108,16 @@ class CrmLead(models.Model):
             streak = max(self.outbound_no_answer_count, 1)
             due = base_at + steps[streak - 1]._get_delay() if len(steps) >= streak else base_at
         elif status.task_timing == "agreed":
+            if agreed_at and not status.delay:
+                # The client asked for this time: kept, shown with a warning when it is
+                # outside the calling window (outbound_outside_window).
+                return self.team_id._outbound_next_working_time(agreed_at)
             due = (agreed_at + status._get_delay()) if agreed_at else base_at
         elif status.task_timing == "delay":
             due = base_at + status._get_delay()
         else:
             due = base_at
-        return self.team_id._outbound_next_working_time(due)
+        return self._outbound_next_callable_time(due)
 
     # ------------------------------------------------------------
     # BUSINESS: exactly one pending task (DESIGN.md rule 1)
@@ -1568,7 +1579,7 @@ class CrmLead(models.Model):
         which redials are overdue beyond the grace. Every due time is announced once."""
         lead = SQL.identifier(self._table)
         due = self._outbound_locked_leads_query(
-            [*self._outbound_due_domain(), ("outbound_playbook_id", "!=", False)],
+            [*self._outbound_callable_now_domain(), ("outbound_playbook_id", "!=", False)],
             where=SQL("%s.outbound_due_notified_at IS DISTINCT FROM %s.outbound_next_call_at", lead, lead),
             columns=SQL("%s.id, %s.user_id, %s.name", lead, lead, lead),
         )

@@ -92,12 +92,41 @@ class CrmOutboundCall(models.Model):
         help="The status code the telephony sent, applied when the call is attached to a lead.",
     )
 
+    called_despite_dnc = fields.Boolean(
+        "Called Despite Do-Not-Call",
+        compute="_compute_called_despite_dnc",
+        store=True,
+        precompute=True,
+        readonly=True,
+        index="btree_not_null",
+        help="The number was on the do-not-call list when the call was stored (DESIGN.md rule 7).",
+    )
+
     add_unique_constraint(
         locals(),
         "external_id_uniq",
         "UNIQUE(integration_user_id, external_id)",
         "A call with this external id was already reported by this integration.",
     )
+
+    # A fact of the moment the call is stored: taking the number off the list later
+    # does not clear it (no dependency on the blacklist).
+    @api.depends("phone", "lead_id")
+    def _compute_called_despite_dnc(self):
+        numbers = {}
+        for call in self:
+            lead = call.lead_id
+            if call.phone:
+                country = lead.country_id or call.company_id.country_id or self.env.company.country_id
+                numbers[call] = self.env["crm.lead"]._phone_format(number=call.phone, country=country)
+            else:
+                numbers[call] = lead.phone_sanitized
+        wanted = [number for number in numbers.values() if number]
+        blacklisted = set()
+        if wanted:
+            blacklisted = set(self.env["phone.blacklist"].sudo().search([("number", "in", wanted)]).mapped("number"))
+        for call in self:
+            call.called_despite_dnc = bool(numbers[call]) and numbers[call] in blacklisted
 
     # ------------------------------------------------------------
     # CRUD

@@ -25,6 +25,10 @@ class CrmOutboundCommentCode(models.Model):
         help="When the status marks the lead lost, this reason replaces the status's own "
         "(001's grouped refusals: too expensive, features do not fit, works with a competitor).",
     )
+    do_not_call = fields.Boolean(
+        help="Logging it puts the lead's numbers on the do-not-call list (Odoo's phone blacklist): no lead "
+        "with those numbers is offered for calling any more.",
+    )
     override_delay = fields.Boolean(
         "Own Delay", help="Schedule the next task after this code's delay instead of the status's."
     )

@@ -1,8 +1,15 @@
+import functools
+from datetime import datetime, time, timedelta
+
+import pytz
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 # Counts and durations of a playbook, where 0 is the smallest sensible value.
 NON_NEGATIVE_FIELDS = ("touch_threshold", "overdue_grace", "attempts_per_day", "first_days", "min_attempts_before_lost")
+# The calling window's days, Monday first (datetime.weekday()), as calendar.recurrence names them.
+WINDOW_DAYS = ("call_mon", "call_tue", "call_wed", "call_thu", "call_fri", "call_sat", "call_sun")
 
 
 class CrmOutboundPlaybook(models.Model):
@@ -86,6 +93,21 @@ class CrmOutboundPlaybook(models.Model):
         help="Set on the other organisations of a network once one of them reaches a result.",
     )
 
+    # The calling window (DESIGN.md rule 7), in the client's local time.
+    call_window_start = fields.Float(
+        "Call From", default=9.0, tracking=True, help="Clients are called from this hour, in their own time zone."
+    )
+    call_window_end = fields.Float(
+        "Call Until", default=21.0, tracking=True, help="Clients are called until this hour, in their own time zone."
+    )
+    call_mon = fields.Boolean("Monday", default=True)
+    call_tue = fields.Boolean("Tuesday", default=True)
+    call_wed = fields.Boolean("Wednesday", default=True)
+    call_thu = fields.Boolean("Thursday", default=True)
+    call_fri = fields.Boolean("Friday", default=True)
+    call_sat = fields.Boolean("Saturday", default=True)
+    call_sun = fields.Boolean("Sunday", default=True)
+
     @api.depends("status_ids", "team_ids")
     def _compute_counts(self):
         for playbook in self:
@@ -107,8 +129,88 @@ class CrmOutboundPlaybook(models.Model):
                         )
                     )
 
+    @api.constrains("call_window_start", "call_window_end", *WINDOW_DAYS)
+    def _check_call_window(self):
+        for playbook in self:
+            if not 0 <= playbook.call_window_start < playbook.call_window_end <= 24:
+                raise ValidationError(
+                    _(
+                        "Playbook %(playbook)s: the calling window %(start)s-%(end)s is not a span of one day; "
+                        "give a start before the end, between 0 and 24.",
+                        playbook=playbook.display_name,
+                        start=playbook.call_window_start,
+                        end=playbook.call_window_end,
+                    )
+                )
+            if not any(playbook[day] for day in WINDOW_DAYS):
+                raise ValidationError(
+                    _("Playbook %(playbook)s: tick at least one calling day.", playbook=playbook.display_name)
+                )
+
     @api.constrains("exhausted_status_id", "network_status_id")
     def _check_own_statuses(self):
         for playbook in self:
             for status in playbook.exhausted_status_id | playbook.network_status_id:
                 status._check_in_playbook(playbook)
+
+    # ------------------------------------------------------------
+    # BUSINESS: the calling window (DESIGN.md rule 7)
+    # ------------------------------------------------------------
+
+    def _outbound_window_bounds(self, tz, day):
+        """The calling window of ``day`` (a local date in ``tz``) as aware datetimes,
+        or None on a day without calls. Localized per day, so that DST moves it."""
+        self.ensure_one()
+        if not self[WINDOW_DAYS[day.weekday()]]:
+            return None
+
+        def local(hours):
+            minutes = round(hours * 60)
+            naive = datetime.combine(day, time()) + timedelta(minutes=minutes)
+            return tz.normalize(tz.localize(naive))
+
+        return local(self.call_window_start), local(self.call_window_end)
+
+    def _outbound_window_next(self, tz_name, at):
+        """The first moment at or after ``at`` (naive UTC) inside the calling window of
+        the time zone ``tz_name``, as naive UTC."""
+        self.ensure_one()
+        tz = pytz.timezone(tz_name or "UTC")
+        moment = pytz.utc.localize(at)
+        local_day = moment.astimezone(tz).date()
+        for offset in range(-1, 8):
+            bounds = self._outbound_window_bounds(tz, local_day + timedelta(days=offset))
+            if bounds and moment < bounds[1]:
+                return max(moment, bounds[0]).astimezone(pytz.utc).replace(tzinfo=None)
+        return at
+
+    def _outbound_window_open(self, tz_name, at):
+        """Whether ``at`` (naive UTC) is inside the calling window in ``tz_name``."""
+        return self._outbound_window_next(tz_name, at) == at
+
+    def _outbound_open_time_zones(self, at):
+        """The time zones in which the calling window of ``self`` is open at ``at``
+        (naive UTC). The zones are grouped by their offset at that moment, so the
+        window is checked once per offset (a few dozen), not once per zone."""
+        self.ensure_one()
+        zones = []
+        for offset, names in _zones_by_offset(at.replace(second=0, microsecond=0)).items():
+            local = at + offset
+            minutes = local.hour * 60 + local.minute + local.second / 60
+            if (
+                self[WINDOW_DAYS[local.weekday()]]
+                and self.call_window_start * 60 <= minutes < self.call_window_end * 60
+            ):
+                zones += names
+        return sorted(zones)
+
+
+@functools.lru_cache(maxsize=4)
+def _zones_by_offset(at):
+    """Every IANA zone, grouped by its UTC offset at ``at`` (naive UTC, to the minute:
+    offsets change on the hour), cached for the few searches of the same minute."""
+    moment = pytz.utc.localize(at)
+    groups = {}
+    for name in pytz.all_timezones:
+        groups.setdefault(moment.astimezone(pytz.timezone(name)).utcoffset(), []).append(name)
+    return {offset: tuple(names) for offset, names in groups.items()}

@@ -70,6 +70,10 @@ class CrmOutboundStatus(models.Model):
         help="The label of the date asked for when a call gets this status, "
         "such as 'Callback at'. The task is due at that date plus the delay.",
     )
+    do_not_call = fields.Boolean(
+        help="Logging it puts the lead's numbers on the do-not-call list (Odoo's phone blacklist): no lead "
+        "with those numbers is offered for calling any more.",
+    )
     comment_required = fields.Boolean(help="A free-text comment must go with this status.")
     comment_code_ids = fields.One2many("crm.outbound.comment.code", "status_id", string="Comment Codes")
 

@@ -28,7 +28,10 @@ class OutboundCase(TransactionCase):
         cls.lost_refused = cls.env["crm.lost.reason"].create({"name": "Refused"})
         # The lost gate (rule 3) is off here, so that other rules' tests may lose leads in
         # one call; test_outbound_discipline turns it on.
-        cls.playbook = cls.env["crm.outbound.playbook"].create({"name": "Test playbook", "min_attempts_before_lost": 0})
+        cls.playbook = cls.env["crm.outbound.playbook"].create(
+            # Calls at any hour: the calling window (rule 7) has its own tests.
+            {"name": "Test playbook", "min_attempts_before_lost": 0, "call_window_start": 0, "call_window_end": 24}
+        )
         Status = cls.env["crm.outbound.status"]
         common = {"playbook_id": cls.playbook.id}
         cls.st_no_answer = Status.create(

@@ -9,6 +9,7 @@ import os
 import statistics
 import threading
 import time
+from datetime import datetime, timedelta
 
 from odoo import fields
 from odoo.addons.crm_outbound.models import compat
@@ -656,7 +657,54 @@ def kanban():
     )
 
 
+def callable_now():
+    """The Call now list (DESIGN.md rule 7): the first page and the count of the leads
+    callable now, against the same list filtered on "due" alone."""
+    user = env.ref("base.user_admin")
+    Leads = Lead.with_user(user)
+    base_domain = [("outbound_playbook_id", "!=", False)]
+    count = Leads.search_count(base_domain)
+    # A do-not-call list of 1,000 numbers, two of them the leads' own (rolled back):
+    # populate copies the demo's few numbers to many leads.
+    cr.execute(SQL("SELECT DISTINCT phone_sanitized FROM crm_lead WHERE phone_sanitized IS NOT NULL LIMIT 2"))
+    numbers = [row[0] for row in cr.fetchall()] + [f"+7999{index:07d}" for index in range(998)]
+    env["phone.blacklist"].sudo().create([{"number": number} for number in numbers])
+    env.flush_all()
+    shown = {}
+
+    # At 09:00 UTC (12:00 in Moscow) most demo clients are inside their window: the
+    # figure does not depend on the hour the benchmark runs.
+    noon = datetime.combine(fields.Date.today(), datetime.min.time()) + timedelta(hours=9)
+
+    def open_list(flag):
+        def run(_run):
+            if flag == "outbound_callable_now":
+                domain = [*base_domain, *Leads._outbound_callable_now_domain(noon)]
+            else:
+                domain = [*base_domain, (flag, "=", True)]
+            shown[flag] = Leads.search_count(domain)
+            Leads.search_read(
+                domain, ["name", "phone", "outbound_next_call_at"], limit=80, order="outbound_next_call_at, id"
+            )
+
+        return run
+
+    result = measure(open_list("outbound_callable_now"))
+    base = measure(open_list("outbound_call_due"))
+    report(
+        "Call now: callable now (count + first page)",
+        f"{count} leads",
+        result,
+        base,
+        "≤ 0.5 s",
+        result["seconds"] <= 0.5,
+        f"baseline: the same list filtered on due only; callable now {shown['outbound_callable_now']}, "
+        f"due {shown['outbound_call_due']}, {len(numbers)} numbers on the do-not-call list",
+    )
+
+
 SCENARIOS = {
+    "callable_now": callable_now,
     "log_call": log_call,
     "log_call_bulk": log_call_bulk,
     "webhook": webhook,

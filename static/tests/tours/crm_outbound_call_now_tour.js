@@ -31,8 +31,8 @@ registry.category("web_tour.tours").add("crm_outbound_call_now_tour", {
         },
         {
             content: "Show every lead, not only the due ones",
-            trigger: ".o_searchview_facet:contains('Due Now')",
-            run: "hover && click .o_searchview_facet:contains('Due Now') .o_facet_remove",
+            trigger: ".o_searchview_facet:contains('Callable Now')",
+            run: "hover && click .o_searchview_facet:contains('Callable Now') .o_facet_remove",
         },
         {
             content: "The lead shows its first unanswered call and its next redial time",
