@@ -6,7 +6,7 @@ import pytz
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, RedirectWarning, UserError, ValidationError
+from odoo.exceptions import AccessError, RedirectWarning, UserError
 from odoo.tools import SQL, format_datetime, split_every
 from odoo.tools.sql import create_index
 
@@ -620,12 +620,21 @@ class CrmLead(models.Model):
         :return: the ids of the new ``crm.outbound.call`` records
         :raise UserError/ValidationError: on wrong input, before anything is written
         """
-        if not self:
-            return []
-        call = self._outbound_check_call_vals(vals)
-        return self._outbound_log_checked_call(call).ids
+        return self._outbound_log_call(vals).ids
 
-    def _outbound_log_checked_call(self, call, extra_vals=None, unmatched=None):
+    def _outbound_log_call(self, vals, operator=None, source="manual"):
+        """``outbound_log_call`` on behalf of ``operator`` (a user, default the
+        current one) from ``source``: the Log call dialog, RPC and demo data."""
+        if not self:
+            return self.env["crm.outbound.call"]
+        if isinstance(operator, int):
+            operator = self.env["res.users"].browse(operator)
+        call = self._outbound_check_call_vals(vals)
+        return self._outbound_log_checked_call(call, operator=operator, source=source)
+
+    def _outbound_log_checked_call(
+        self, call, extra_vals=None, unmatched=None, operator=None, source="manual", apply_status=True
+    ):
         """Log the call ``call`` (as ``_outbound_check_call_vals`` returns it) on each
         lead of ``self``: count it, then apply its status when it has one.
 
@@ -635,9 +644,16 @@ class CrmLead(models.Model):
         :param dict extra_vals: more values of the new calls (telephony's external id)
         :param unmatched: a stored call without a lead, which becomes the call of the
             single lead of ``self`` instead of a new one
+        :param operator: the user who made the call (default: the current user)
+        :param str source: a key of ``CALL_SOURCES``
+        :param bool apply_status: False to only store and count the call (telephony
+            applies the status on its own, so that a refused status keeps the call)
         :return: the ``crm.outbound.call`` records
         """
-        vals_list = [{**self._prepare_call_vals(lead, call), **(extra_vals or {})} for lead in self]
+        vals_list = [
+            {**self._prepare_call_vals(lead, call, operator=operator, source=source), **(extra_vals or {})}
+            for lead in self
+        ]
         if unmatched:
             self.ensure_one()
             unmatched.ensure_one()
@@ -648,7 +664,7 @@ class CrmLead(models.Model):
             calls = self.env["crm.outbound.call"].create(vals_list)
         self._outbound_count_calls(calls)
         self._outbound_update_first_days()
-        if call["status"]:
+        if call["status"] and apply_status:
             self._outbound_apply_status(
                 call["status"],
                 call["code"],
@@ -695,11 +711,7 @@ class CrmLead(models.Model):
                     status=code.name if code.comment_required else status.display_name,
                 )
             )
-        duration = vals.get("duration") or 0
-        if not isinstance(duration, int) or isinstance(duration, bool) or duration < 0:
-            raise ValidationError(
-                _("The duration of a call is a whole number of seconds ≥ 0, not %(value)r.", value=duration)
-            )
+        duration = self.env["crm.outbound.call"]._outbound_check_duration(vals.get("duration") or 0)
         call_at = self._outbound_parse_datetime("call_at", vals.get("call_at")) or fields.Datetime.now()
         agreed_at = self._outbound_parse_datetime("agreed_at", vals.get("agreed_at"))
         if status.task_timing == "agreed" and not agreed_at and not code.override_delay:
@@ -733,20 +745,23 @@ class CrmLead(models.Model):
         if not value:
             return False
         try:
-            return fields.Datetime.to_datetime(value)
+            moment = fields.Datetime.to_datetime(value)
         except (ValueError, TypeError):
             raise UserError(
                 _("%(key)s = %(value)r is not a date and time (UTC, 'YYYY-MM-DD HH:MM:SS').", key=key, value=value)
             ) from None
+        return self.env["crm.outbound.call"]._outbound_check_moment(key, moment)
 
     @api.model
-    def _prepare_call_vals(self, lead, call):
+    def _prepare_call_vals(self, lead, call, operator=None, source="manual"):
+        """The values of the call ``call`` on ``lead`` (none for a call kept without a
+        lead), made by ``operator`` (default the current user; an empty recordset for
+        none) and reported by ``source``."""
         status = call["status"]
         return {
             "lead_id": lead.id,
             "partner_id": lead.partner_id.id,
-            # Telephony and demo data log calls on behalf of the operator who made them.
-            "user_id": self.env.context.get("crm_outbound_operator_id") or self.env.uid,
+            "user_id": operator.id if operator is not None else self.env.uid,
             "team_id": lead.team_id.id,
             "playbook_id": lead.outbound_playbook_id.id,
             "company_id": (lead.company_id or self.env.company).id,
@@ -754,13 +769,15 @@ class CrmLead(models.Model):
             "duration": call["duration"],
             "answered": call["answered"],
             # Nobody picked up: the ringing time is no conversation.
-            "is_touch": call["answered"] and call["duration"] > lead.outbound_playbook_id.touch_threshold,
+            "is_touch": bool(
+                lead and call["answered"] and call["duration"] > lead.outbound_playbook_id.touch_threshold
+            ),
             "status_id": status.id,
             "comment_code_id": call["code"].id,
             "note": call["note"] or False,
             "agreed_at": call["agreed_at"],
             "recording_url": call["recording_url"],
-            "source": self.env.context.get("crm_outbound_call_source", "manual"),
+            "source": source,
         }
 
     def _outbound_count_calls(self, calls):
@@ -1039,9 +1056,13 @@ class CrmLead(models.Model):
         """Give ``status`` to the leads of ``self``: the redial cadence, won or lost,
         and the one pending task its rule asks for (DESIGN.md rules 1 and 2).
 
-        With ``cancel_tasks``, the pending tasks are cancelled rather than marked done."""
+        ``base_at`` is when the status was given (default now), or a dict that gives
+        it per lead id. With ``cancel_tasks``, the pending tasks are cancelled rather
+        than marked done."""
         code = code or self.env["crm.outbound.comment.code"]
-        base_at = base_at or fields.Datetime.now()
+        # Telephony applies a status to many leads at once, each from its own call.
+        base_at_by_lead = base_at if isinstance(base_at, dict) else {}
+        base_at = (None if base_at_by_lead else base_at) or fields.Datetime.now()
         leads = self.with_context(crm_outbound_applying=True)
         vals = {"outbound_status_id": status.id, "outbound_comment_code_id": code.id}
         if comment is not None:
@@ -1065,7 +1086,9 @@ class CrmLead(models.Model):
                 lost_reason_id=lost_reason.id
             )
         next_at_by_lead = {
-            lead: lead._outbound_next_call_at(status, code, base_at, agreed_at or lead.outbound_agreed_at)
+            lead: lead._outbound_next_call_at(
+                status, code, base_at_by_lead.get(lead.id, base_at), agreed_at or lead.outbound_agreed_at
+            )
             for lead in leads
         }
         leads._outbound_replace_task(

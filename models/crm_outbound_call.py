@@ -1,4 +1,6 @@
+import json
 import logging
+from collections import defaultdict
 from datetime import datetime, timezone
 
 import psycopg2.errors
@@ -6,6 +8,7 @@ import pytz
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
 
 from .compat import add_unique_constraint
 
@@ -27,10 +30,16 @@ CALL_ITEM_KEYS = {
     "operator",
     "recording_url",
     "status_code",
+    "agreed_at",
 }
 CALL_ITEM_REQUIRED_KEYS = ("external_id", "started_at", "duration", "answered")
+# Bounds of what a call may hold (README, Telephony): beyond them an item is refused
+# with a message rather than failing the database or the request.
+MAX_ITEM_KEYS = 32
 MAX_TEXT_LENGTH = 255
 MAX_URL_LENGTH = 2048
+MAX_DURATION = 2**31 - 1
+MIN_CALL_YEAR, MAX_CALL_YEAR = 2000, 2099
 EXTERNAL_ID_CONSTRAINT = "crm_outbound_call_external_id_uniq"
 
 
@@ -90,6 +99,12 @@ class CrmOutboundCall(models.Model):
         readonly=True,
         copy=False,
         help="The status code the telephony sent, applied when the call is attached to a lead.",
+    )
+    unmatched_reason = fields.Char(
+        "Why Unmatched",
+        readonly=True,
+        copy=False,
+        help="Why the telephony's call was kept without a lead.",
     )
 
     called_despite_dnc = fields.Boolean(
@@ -259,41 +274,88 @@ class CrmOutboundCall(models.Model):
         }
 
     # ------------------------------------------------------------
+    # BUSINESS: the checks every call goes through (dialog, RPC, telephony, import)
+    # ------------------------------------------------------------
+
+    @api.model
+    def _outbound_check_duration(self, value):
+        """Return ``value`` if it is a call's duration: whole seconds that the column
+        holds; raise ``ValidationError`` naming it otherwise."""
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_DURATION:
+            raise ValidationError(
+                _(
+                    "duration = %(value)s: the duration of a call is a whole number of seconds from 0 to %(max)s.",
+                    value=_json_repr(value),
+                    max=MAX_DURATION,
+                )
+            )
+        return value
+
+    @api.model
+    def _outbound_check_moment(self, key, moment):
+        """Return the naive UTC datetime ``moment`` if it lies in the years a call may
+        have (DESIGN.md: 2000 to 2099); raise ``ValidationError`` naming it otherwise."""
+        if not MIN_CALL_YEAR <= moment.year <= MAX_CALL_YEAR:
+            raise ValidationError(
+                _(
+                    "%(key)s = %(value)s: give a date between the years %(min)s and %(max)s.",
+                    key=key,
+                    value=_json_repr(str(moment)),
+                    min=MIN_CALL_YEAR,
+                    max=MAX_CALL_YEAR,
+                )
+            )
+        return moment
+
+    # ------------------------------------------------------------
     # BUSINESS: telephony
     # ------------------------------------------------------------
 
     @api.model
-    def _outbound_check_ingest_access(self):
-        """Raise ``AccessError`` unless the current user may log calls."""
-        if not self.has_access("create"):
+    def _outbound_check_ingest_access(self, source):
+        """Raise ``AccessError`` unless the current user may report calls from
+        ``source``: only integration users post to the endpoint (they set external ids
+        and report calls of any operator, DESIGN.md); an import needs the right to
+        create calls."""
+        integration = self.env.user.has_group("crm_outbound.group_outbound_integration")
+        if (source == "webhook" and not integration) or not self.has_access("create"):
             raise AccessError(
                 _(
-                    "User %(user)s may not log calls: add it to the group Outbound Telephony Integration.",
+                    "User %(user)s may not report calls: add it to the group Outbound Telephony Integration.",
                     user=self.env.user.login,
                 )
             )
 
     @api.model
     def _outbound_ingest(self, items, source="webhook"):
-        """Log the calls a telephony reports (DESIGN.md, HTTP) and return one result
-        per item, in order: ``{"external_id", "result", "call_id", "lead_id", "error"}``
-        with ``result`` in ``created``, ``duplicate``, ``unmatched``, ``error``.
+        """Log the calls a telephony reports (DESIGN.md, HTTP and rule 6) and return
+        one result per item, in order: ``{"external_id", "result", "call_id",
+        "lead_id", "error", "reason"}`` with ``result`` in ``created``, ``duplicate``,
+        ``unmatched``, ``error``.
 
-        Each item is matched to a lead (its ``lead_id``, else its phone), is logged
-        like a call of the Log call dialog (counters, status, redial cadence) and is
-        idempotent per integration user and ``external_id``. Items are independent:
-        a wrong one gets an ``error`` result naming the field and the value, and
-        writes nothing; the others are logged. Matching reads the leads with the
-        user's own rights; logging a matched call then runs as superuser, on that
-        lead only, with the user recorded as its author.
+        A call that happened is stored: ``error`` is only for an item that cannot be
+        stored at all (not an object, no ``external_id``, a required field missing or
+        malformed), and writes nothing. Every other item is stored once per
+        integration user and ``external_id``: on its lead like a call of the Log call
+        dialog (``created``), or without a lead for a supervisor to attach
+        (``unmatched``: the number does not parse or matches no lead, the lead is not
+        visible, lost or outside outbound calling). ``reason`` says what was kept but
+        not applied: an ignored optional field, an unknown operator, a status that
+        cannot be applied, a won lead that the call does not move.
 
-        :param list items: the telephony items (dicts)
+        The call is created with the user's own rights; its effects on the lead
+        (counters, status, tasks) are the module's own code and run as superuser, as
+        does matching numbers across the company's leads. The batch's leads are
+        locked in id order first, so that concurrent batches wait for each other
+        rather than deadlock; a serialization failure makes Odoo run the request
+        again.
+
+        :param list items: the telephony items (JSON values)
         :param str source: ``webhook`` or ``import``
-        :raise AccessError: when the user may not log calls
+        :raise AccessError: when the user may not report calls
         """
-        self._outbound_check_ingest_access()
-        user = self.env.user
-        self = self.with_context(allowed_company_ids=user.company_ids.ids)
+        self._outbound_check_ingest_access(source)
+        self = self.with_context(allowed_company_ids=self.env.user.company_ids.ids)
         results = [None] * len(items)
         checked = []
         for index, item in enumerate(items):
@@ -302,72 +364,126 @@ class CrmOutboundCall(models.Model):
             except CallItemError as error:
                 results[index] = self._outbound_result(item, "error", error=str(error))
         known = self._outbound_known_calls([item["external_id"] for _index, item in checked])
-        leads_by_id = self._outbound_visible_leads([item["lead_id"] for _index, item in checked if "lead_id" in item])
+        for index, item in checked:
+            if item["external_id"] in known:
+                call = known[item["external_id"]]
+                results[index] = self._outbound_result(item, "duplicate", call_id=call.id, lead_id=call.lead_id.id)
+        checked = [(index, item) for index, item in checked if results[index] is None]
+        leads_by_id = self._outbound_leads_by_id({item["lead_id"] for _index, item in checked if "lead_id" in item})
         leads_by_phone = self._outbound_match_phones(
-            {item["phone_sanitized"] for _index, item in checked if "lead_id" not in item}
+            {item["phone_sanitized"] for _index, item in checked if item.get("phone_sanitized")}
         )
         operators = self._outbound_operators({item["operator"] for _index, item in checked if item.get("operator")})
-        playbooks = (
-            self.env["crm.lead"].concat(*leads_by_id.values(), *leads_by_phone.values()).sudo().outbound_playbook_id
-        )
-        statuses = self._outbound_statuses(playbooks)
+        for _index, item in checked:
+            item["lead"] = self._outbound_item_lead(item, leads_by_id, leads_by_phone)
+        leads = self.env["crm.lead"].concat(*(item["lead"] for _index, item in checked)).sudo()
+        self._outbound_lock_leads(leads)
+        statuses = self._outbound_statuses(leads.outbound_playbook_id)
         # A telephony's batch may come in any order; the redial cadence needs the calls'.
         checked.sort(key=lambda pair: (pair[1]["started_at"], pair[0]))
+        firsts, repeats, waves, unmatched = {}, [], defaultdict(list), []
         for index, item in checked:
-            external_id = item["external_id"]
-            if external_id in known:
-                call = known[external_id]
-                results[index] = self._outbound_result(item, "duplicate", call_id=call.id, lead_id=call.lead_id.id)
+            if item["external_id"] in firsts:
+                repeats.append((index, item))  # sent twice in one batch: a duplicate of the first
                 continue
-            try:
-                lead = self._outbound_item_lead(item, leads_by_id, leads_by_phone)
-                operator = self._outbound_item_operator(item, operators, lead)
-                with self.env.cr.savepoint():
-                    if lead:
-                        call = self._outbound_log_item(item, lead, operator, statuses, source)
-                    else:
-                        call = self._outbound_store_unmatched(item, operator, source)
-                known[external_id] = call
-                result = "created" if lead else "unmatched"
-                results[index] = self._outbound_result(item, result, call_id=call.id, lead_id=lead.id)
-            except CallItemError as error:
-                results[index] = self._outbound_result(item, "error", error=str(error))
-            except (UserError, ValidationError, AccessError) as error:
-                results[index] = self._outbound_result(item, "error", error=error.args[0])
-            except psycopg2.errors.UniqueViolation as error:
-                if error.diag.constraint_name != EXTERNAL_ID_CONSTRAINT:
-                    raise
-                # Delivered twice at once: the other delivery committed this call first.
-                _logger.info("Call %s of user %s was delivered twice at once: duplicate", external_id, user.login)
-                call = self._outbound_known_calls([external_id]).get(external_id, self.browse())
-                results[index] = self._outbound_result(item, "duplicate", call_id=call.id, lead_id=call.lead_id.id)
+            firsts[item["external_id"]] = index
+            self._outbound_plan_item(item, operators, statuses)
+            if item["lead"]:
+                # Waves of distinct leads: the k-th call of each lead goes in the k-th wave.
+                waves[item["lead"].id].append((index, item))
+            else:
+                unmatched.append((index, item))
+        by_rank = defaultdict(list)
+        for calls in waves.values():
+            for rank, pair in enumerate(calls):
+                by_rank[rank].append(pair)
+        for _rank, wave in sorted(by_rank.items()):
+            stored = self._outbound_store_wave([item for _index, item in wave], source) if len(wave) > 1 else None
+            if stored is None:  # one item, or a wave that failed: each item on its own
+                for index, item in wave:
+                    results[index] = self._outbound_store_one(item, source)
+            else:
+                for (index, item), call in zip(wave, stored, strict=True):
+                    results[index] = self._outbound_stored_result(item, call)
+        for index, item in unmatched:
+            results[index] = self._outbound_store_one(item, source)
+        for index, item in repeats:
+            first = results[firsts[item["external_id"]]]
+            results[index] = {**first, "result": "duplicate", "reason": None} if first["call_id"] else first
         return results
 
     @api.model
-    def _outbound_result(self, item, result, call_id=None, lead_id=None, error=None):
+    def _outbound_stored_result(self, item, call):
+        result = "created" if call.lead_id else "unmatched"
+        return self._outbound_result(item, result, call_id=call.id, lead_id=call.lead_id.id, reasons=item["reasons"])
+
+    @api.model
+    def _outbound_store_one(self, item, source):
+        """Store the call of one item: on its lead, else (whatever refused it there)
+        without a lead; an ``error`` result only when it cannot be stored at all."""
+        external_id = item["external_id"]
+        try:
+            if item["lead"]:
+                try:
+                    with self.env.cr.savepoint():
+                        [call] = self._outbound_store_wave([item], source, single=True)
+                        return self._outbound_stored_result(item, call)
+                except (UserError, ValidationError, AccessError) as error:
+                    item["reasons"].append(
+                        _(
+                            "the call cannot be logged on its lead (%(error)s): it is kept without a lead",
+                            error=error.args[0],
+                        )
+                    )
+            with self.env.cr.savepoint():
+                return self._outbound_stored_result(item, self._outbound_store_unmatched(item, source))
+        except psycopg2.errors.UniqueViolation as error:
+            if error.diag.constraint_name != EXTERNAL_ID_CONSTRAINT:
+                raise
+            # Delivered twice at once: the other delivery committed this call first.
+            _logger.info("Call %s was delivered twice at once: duplicate", external_id)
+            call = self._outbound_known_calls([external_id]).get(external_id, self.browse())
+            return self._outbound_result(item, "duplicate", call_id=call.id, lead_id=call.lead_id.id)
+        except (UserError, ValidationError, AccessError) as error:
+            return self._outbound_result(item, "error", error=error.args[0])
+
+    @api.model
+    def _outbound_lock_leads(self, leads):
+        """Lock the rows of ``leads`` in id order: two batches on overlapping leads
+        wait for each other instead of deadlocking."""
+        if leads:
+            self.env.cr.execute(
+                SQL("SELECT id FROM crm_lead WHERE id IN %s ORDER BY id FOR UPDATE", tuple(sorted(set(leads.ids))))
+            )
+
+    @api.model
+    def _outbound_result(self, item, result, call_id=None, lead_id=None, error=None, reasons=None):
         external_id = item.get("external_id") if isinstance(item, dict) else None
+        if isinstance(external_id, int) and not isinstance(external_id, bool):
+            external_id = str(external_id)
+        if not isinstance(external_id, str) or _text_problem(external_id) or len(external_id) > MAX_TEXT_LENGTH:
+            # Only a valid external id is echoed: the error shows the other, shortened.
+            external_id = None
         return {
-            "external_id": external_id if isinstance(external_id, str | int) else None,
+            "external_id": external_id.strip() if external_id else None,
             "result": result,
             "call_id": call_id or None,
             "lead_id": lead_id or None,
             "error": error,
+            "reason": "; ".join(reasons) if reasons else None,
         }
 
     @api.model
     def _outbound_check_item(self, item):
-        """Validate one telephony item; return it normalised (``started_at`` a naive
-        UTC datetime, ``phone_sanitized`` for the phone), or raise ``CallItemError``."""
+        """Validate one telephony item; return it normalised (``started_at`` and
+        ``agreed_at`` naive UTC datetimes, ``phone_sanitized`` for a number that
+        parses, ``reasons`` for what is ignored), or raise ``CallItemError`` when it
+        cannot be stored at all."""
         if not isinstance(item, dict):
             raise CallItemError(_("An item must be a JSON object, not %(value)s.", value=_json_repr(item)))
-        unknown = sorted(str(key) for key in set(item) - CALL_ITEM_KEYS)
-        if unknown:
+        if len(item) > MAX_ITEM_KEYS:
             raise CallItemError(
-                _(
-                    "Unknown fields %(fields)s; an item has %(allowed)s.",
-                    fields=", ".join(unknown),
-                    allowed=", ".join(sorted(CALL_ITEM_KEYS)),
-                )
+                _("An item has %(count)s fields; it has at most %(max)s.", count=len(item), max=MAX_ITEM_KEYS)
             )
         for key in CALL_ITEM_REQUIRED_KEYS:
             if item.get(key) is None:
@@ -375,83 +491,114 @@ class CrmOutboundCall(models.Model):
         external_id = item["external_id"]
         if isinstance(external_id, int) and not isinstance(external_id, bool):
             external_id = str(external_id)
-        if not isinstance(external_id, str) or not external_id.strip() or len(external_id) > MAX_TEXT_LENGTH:
-            raise CallItemError(
-                _(
-                    "external_id = %(value)s: give a non-empty string of at most %(max)s characters.",
-                    value=_json_repr(item["external_id"]),
-                    max=MAX_TEXT_LENGTH,
-                )
-            )
-        checked = {"external_id": external_id.strip()}
-        checked["started_at"] = self._outbound_check_started_at(item["started_at"])
-        duration = item["duration"]
-        if not isinstance(duration, int) or isinstance(duration, bool) or not 0 <= duration < 2**31:
-            raise CallItemError(_("duration = %(value)s: give whole seconds, 0 or more.", value=_json_repr(duration)))
-        checked["duration"] = duration
+        checked = {"external_id": self._outbound_item_text("external_id", external_id), "reasons": []}
+        checked["started_at"] = self._outbound_item_moment("started_at", item["started_at"])
+        try:
+            checked["duration"] = self._outbound_check_duration(item["duration"])
+        except ValidationError as error:
+            raise CallItemError(error.args[0]) from None
         if not isinstance(item["answered"], bool):
             raise CallItemError(_("answered = %(value)s: give true or false.", value=_json_repr(item["answered"])))
         checked["answered"] = item["answered"]
-        lead_id = item.get("lead_id")
-        if lead_id is not None:
-            if not isinstance(lead_id, int) or isinstance(lead_id, bool) or not 0 < lead_id < 2**31:
-                raise CallItemError(_("lead_id = %(value)s: give a lead's id.", value=_json_repr(lead_id)))
-            checked["lead_id"] = lead_id
-        phone = item.get("phone")
-        if phone is not None:
-            if not isinstance(phone, str) or len(phone) > MAX_TEXT_LENGTH:
-                raise CallItemError(_("phone = %(value)s: give the number as a string.", value=_json_repr(phone)))
-            checked["phone"] = phone.strip()
-            if lead_id is None:
-                company = self.env.company
-                sanitized = self.env["crm.lead"]._phone_format(number=phone, country=company.country_id)
-                if not sanitized:
-                    raise CallItemError(
-                        _(
-                            "phone = %(value)s is not a phone number (numbers without a country code "
-                            "are read as %(country)s numbers).",
-                            value=_json_repr(phone),
-                            country=company.country_id.name or _("international"),
-                        )
-                    )
+        unknown = [key for key in item if key not in CALL_ITEM_KEYS]
+        if unknown:
+            checked["reasons"].append(
+                _(
+                    "unknown fields %(fields)s ignored; an item has %(allowed)s",
+                    fields=", ".join(_json_repr(key) for key in unknown[:5]) + (", …" if len(unknown) > 5 else ""),
+                    allowed=", ".join(sorted(CALL_ITEM_KEYS)),
+                )
+            )
+        optional = {
+            "lead_id": self._outbound_item_lead_id,
+            "phone": lambda value: self._outbound_item_text("phone", value),
+            "operator": lambda value: self._outbound_item_text("operator", value),
+            "status_code": lambda value: self._outbound_item_text("status_code", value),
+            "recording_url": self._outbound_item_url,
+            "agreed_at": lambda value: self._outbound_item_moment("agreed_at", value),
+        }
+        for key, check in optional.items():
+            if item.get(key) is None:
+                continue
+            try:
+                checked[key] = check(item[key])
+            except CallItemError as error:
+                checked["reasons"].append(_("%(error)s (ignored)", error=str(error).rstrip(".")))
+        if checked.get("phone"):
+            company = self.env.company
+            sanitized = self.env["crm.lead"]._phone_format(number=checked["phone"], country=company.country_id)
+            if sanitized:
                 checked["phone_sanitized"] = sanitized
-        if lead_id is None and phone is None:
-            raise CallItemError(_("phone or lead_id is required."))
-        for key, max_length in (("operator", MAX_TEXT_LENGTH), ("status_code", MAX_TEXT_LENGTH)):
-            value = item.get(key)
-            if value is not None:
-                if not isinstance(value, str) or not value.strip() or len(value) > max_length:
-                    raise CallItemError(
-                        _("%(field)s = %(value)s: give a non-empty string.", field=key, value=_json_repr(value))
+            elif "lead_id" not in checked:
+                checked["reasons"].append(
+                    _(
+                        "phone = %(value)s is not a phone number (numbers without a country code are read as "
+                        "%(country)s numbers): the call is kept with the number as reported",
+                        value=_json_repr(checked["phone"]),
+                        country=company.country_id.name or _("international"),
                     )
-                checked[key] = value.strip()
-        url = item.get("recording_url")
-        if url is not None:
-            if (
-                not isinstance(url, str)
-                or len(url) > MAX_URL_LENGTH
-                or not url.lower().startswith(("http://", "https://"))
-            ):
-                raise CallItemError(_("recording_url = %(value)s: give an http(s) URL.", value=_json_repr(url)))
-            checked["recording_url"] = url
+                )
+        if "lead_id" not in checked and "phone" not in checked:
+            checked["reasons"].append(_("neither a phone number nor a lead_id: the call is kept without a lead"))
         return checked
 
     @api.model
-    def _outbound_check_started_at(self, value):
-        if isinstance(value, str) and len(value) <= 64:
+    def _outbound_item_text(self, key, value, max_length=MAX_TEXT_LENGTH):
+        """A non-empty string of at most ``max_length`` characters that the database
+        can store (no NUL, no unpaired surrogate), stripped."""
+        problem = None
+        if not isinstance(value, str):
+            problem = _("give a string")
+        elif _text_problem(value) == "nul":
+            problem = _("a string cannot hold the character NUL")
+        elif _text_problem(value):
+            problem = _("a string cannot hold an unpaired surrogate")
+        elif not value.strip() or len(value) > max_length:
+            problem = _("give a non-empty string of at most %(max)s characters", max=max_length)
+        if problem:
+            raise CallItemError(
+                _("%(field)s = %(value)s: %(problem)s.", field=key, value=_json_repr(value), problem=problem)
+            )
+        return value.strip()
+
+    @api.model
+    def _outbound_item_moment(self, key, value):
+        """An ISO 8601 date and time with its offset, as a naive UTC datetime."""
+        moment = None
+        if isinstance(value, str) and len(value) <= 64 and not _text_problem(value):
             try:
                 moment = datetime.fromisoformat(value.strip())
-            except ValueError:
+                if moment.tzinfo is not None and MIN_CALL_YEAR <= moment.year <= MAX_CALL_YEAR:
+                    moment = self._outbound_check_moment(key, moment.astimezone(timezone.utc).replace(tzinfo=None))
+                else:
+                    moment = None
+            except (ValueError, OverflowError, ValidationError):
                 moment = None
-            if moment and moment.tzinfo is not None:
-                return moment.astimezone(timezone.utc).replace(tzinfo=None)
-        raise CallItemError(
-            _(
-                "started_at = %(value)s: give an ISO 8601 date and time with its UTC offset, "
-                "such as 2026-03-02T12:00:00+03:00.",
-                value=_json_repr(value),
+        if moment is None:
+            raise CallItemError(
+                _(
+                    "%(field)s = %(value)s: give an ISO 8601 date and time with its UTC offset, between the "
+                    "years %(min)s and %(max)s, such as 2026-03-02T12:00:00+03:00.",
+                    field=key,
+                    value=_json_repr(value),
+                    min=MIN_CALL_YEAR,
+                    max=MAX_CALL_YEAR,
+                )
             )
-        )
+        return moment
+
+    @api.model
+    def _outbound_item_lead_id(self, value):
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**31:
+            raise CallItemError(_("lead_id = %(value)s: give a lead's id.", value=_json_repr(value)))
+        return value
+
+    @api.model
+    def _outbound_item_url(self, value):
+        url = self._outbound_item_text("recording_url", value, max_length=MAX_URL_LENGTH)
+        if not url.lower().startswith(("http://", "https://")):
+            raise CallItemError(_("recording_url = %(value)s: give an http(s) URL.", value=_json_repr(url)))
+        return url
 
     @api.model
     def _outbound_known_calls(self, external_ids):
@@ -464,23 +611,43 @@ class CrmOutboundCall(models.Model):
         return {call.external_id: call.with_env(self.env) for call in calls}
 
     @api.model
-    def _outbound_visible_leads(self, lead_ids):
-        """The leads of ``lead_ids`` the user may read, by id."""
+    def _outbound_leads_by_id(self, lead_ids):
+        """``id -> (lead, reason)`` for ``lead_ids``: the lead when a call may be
+        logged on it, else no lead and why (not visible to the user, lost, outside
+        outbound calling)."""
         if not lead_ids:
             return {}
-        leads = self.env["crm.lead"].search([("id", "in", list(set(lead_ids)))])
-        return {lead.id: lead for lead in leads}
+        Lead = self.env["crm.lead"]
+        visible = Lead.with_context(active_test=False).search([("id", "in", list(lead_ids))])
+        by_id = {}
+        for lead_id in lead_ids:
+            lead = visible.browse(lead_id) if lead_id in visible.ids else Lead
+            if not lead:
+                reason = _("lead_id = %(value)s is not a lead this integration may see", value=lead_id)
+            elif not lead.active:
+                reason = _("lead %(lead)s (lead_id = %(value)s) is lost", lead=lead.display_name, value=lead_id)
+            elif not lead.outbound_playbook_id:
+                reason = _(
+                    "lead %(lead)s (lead_id = %(value)s) is not in outbound calling: its team has no playbook",
+                    lead=lead.display_name,
+                    value=lead_id,
+                )
+            else:
+                reason = None
+            by_id[lead_id] = (Lead.browse(lead.id) if reason is None else Lead, reason)
+        return by_id
 
     @api.model
     def _outbound_match_phones(self, numbers):
-        """The lead each sanitized number calls: an open lead of a playbook team the
-        user may read, not won rather than won, then the one with the most recent
-        activity. Through ``phone_sanitized``, and for models that keep two numbers
-        (a lead's mobile and phone on 18.0), through each of them."""
+        """The lead each sanitized number calls: an open lead of a playbook team of
+        the user's companies, not won rather than won, then the one with the most
+        recent activity. Through ``phone_sanitized``, and for models that keep two
+        numbers (a lead's mobile and phone on 18.0), through each of them. Numbers
+        are matched across the company's leads whoever they belong to (DESIGN.md)."""
         if not numbers:
             return {}
-        Lead = self.env["crm.lead"]
-        domain = [("outbound_playbook_id", "!=", False)]
+        Lead = self.env["crm.lead"].sudo().with_context(allowed_company_ids=self.env.user.company_ids.ids)
+        domain = [("outbound_playbook_id", "!=", False), ("company_id", "in", [False, *self.env.user.company_ids.ids])]
         candidates = Lead.search([*domain, ("phone_sanitized", "in", list(numbers))])
         number_fields = [name for name in Lead._phone_get_number_fields() if Lead._fields[name].store]
         missing = set(numbers) - set(candidates.mapped("phone_sanitized"))
@@ -494,7 +661,7 @@ class CrmOutboundCall(models.Model):
                 ]
             )
         leads_by_number = {}
-        for lead in candidates.sudo():
+        for lead in candidates:
             lead_numbers = {lead.phone_sanitized}
             if lead.phone_sanitized not in numbers:
                 lead_numbers = {lead._phone_format(fname=name) for name in number_fields if lead[name]}
@@ -528,94 +695,202 @@ class CrmOutboundCall(models.Model):
 
     @api.model
     def _outbound_item_lead(self, item, leads_by_id, leads_by_phone):
+        """The lead the call of ``item`` is logged on, or none (the reason added)."""
+        Lead = self.env["crm.lead"]
         if "lead_id" in item:
-            lead = leads_by_id.get(item["lead_id"])
-            if not lead:
-                raise CallItemError(_("lead_id = %(value)s is not a lead you may log calls on.", value=item["lead_id"]))
+            lead, reason = leads_by_id[item["lead_id"]]
+            if reason:
+                item["reasons"].append(_("%(reason)s: the call is kept without a lead", reason=reason))
             return lead
-        return leads_by_phone.get(item["phone_sanitized"], self.env["crm.lead"])
+        if item.get("phone_sanitized"):
+            return leads_by_phone.get(item["phone_sanitized"], Lead)
+        return Lead
 
     @api.model
-    def _outbound_item_operator(self, item, operators, lead):
-        """The operator of the call: its login, else the lead's salesperson."""
-        if item.get("operator"):
-            operator = operators.get(item["operator"])
-            if not operator:
-                raise CallItemError(
-                    _("operator = %(value)s is not the login of a user.", value=_json_repr(item["operator"]))
+    def _outbound_item_operator(self, item, operators):
+        """The operator of the call: its login; else None (the lead's salesperson);
+        an unknown login leaves the call without an operator."""
+        login = item.get("operator")
+        if not login:
+            return None
+        operator = operators.get(login)
+        if not operator:
+            item["reasons"].append(
+                _(
+                    "operator = %(value)s is not the login of an active user: the call is kept without an operator",
+                    value=_json_repr(login),
                 )
-            return operator
-        return lead.sudo().user_id
+            )
+            return self.env["res.users"]
+        return operator
 
     @api.model
     def _outbound_item_status(self, item, lead, statuses):
         """The status a reported call gives its lead: the one of its ``status_code``,
-        else for an unanswered call the playbook's no-answer status, else none."""
+        else for an unanswered call the playbook's no-answer status, else none. A
+        won lead or a lead in a final status is not moved by an unanswered call."""
         playbook = lead.sudo().outbound_playbook_id
+        Status = self.env["crm.outbound.status"]
         code = item.get("status_code")
         if code:
             status = statuses.get((playbook.id, code))
             if not status:
-                raise CallItemError(
+                item["reasons"].append(
                     _(
-                        "status_code = %(value)s is not a status of the playbook %(playbook)s of lead %(lead)s.",
+                        "status_code = %(value)s is not a status of the playbook %(playbook)s: not applied",
                         value=_json_repr(code),
-                        playbook=playbook.display_name or _("(none)"),
-                        lead=lead.sudo().display_name,
+                        playbook=playbook.display_name,
                     )
                 )
-            return status
-        if not item["answered"]:
-            return statuses.get((playbook.id, None), self.env["crm.outbound.status"])
-        return self.env["crm.outbound.status"]
+                return Status
+        elif not item["answered"]:
+            status = statuses.get((playbook.id, None), Status)
+        else:
+            return Status
+        closed = lead.sudo().stage_id.is_won or lead.sudo().outbound_is_final
+        if closed and status.outcome == "no_answer":
+            item["reasons"].append(
+                _(
+                    "lead %(lead)s is won or in a final status: the unanswered call is counted and does not move it",
+                    lead=lead.sudo().display_name,
+                )
+            )
+            return Status
+        return status
 
     @api.model
-    def _outbound_log_item(self, item, lead, operator, statuses, source, unmatched=None):
-        """Log one reported call on ``lead`` as a call of the Log call dialog."""
+    def _outbound_plan_item(self, item, operators, statuses):
+        """Decide, once, what the call of ``item`` does: ``item["operator_user"]``
+        (None for the lead's salesperson), ``item["call"]`` (the values the one call
+        validator returns) with the status it gives the lead, if any can be applied."""
+        item["operator_user"] = self._outbound_item_operator(item, operators)
+        lead = item["lead"]
+        if not lead:
+            return
         status = self._outbound_item_status(item, lead, statuses)
-        lead = lead.sudo().with_context(
-            crm_outbound_operator_id=operator.id,
-            crm_outbound_call_source=source,
-            # No e-mail per redial task a PBX schedules: the redial queue tells operators.
-            mail_activity_quick_update=True,
-        )
+        lead = lead.sudo()
+        try:
+            try:
+                call = lead._outbound_check_call_vals(
+                    self._outbound_item_call_vals(item, status), status_required=False
+                )
+            except (UserError, ValidationError) as error:
+                if not status:
+                    raise
+                item["reasons"].append(_("status not applied: %(error)s", error=error.args[0]))
+                call = lead._outbound_check_call_vals(
+                    self._outbound_item_call_vals(item, self.env["crm.outbound.status"]), status_required=False
+                )
+        except (UserError, ValidationError) as error:
+            item["reasons"].append(
+                _("the call cannot be logged on its lead (%(error)s): it is kept without a lead", error=error.args[0])
+            )
+            item["lead"] = self.env["crm.lead"]
+            return
+        call["answered"] = item["answered"]
+        item["call"] = call
+
+    @api.model
+    def _outbound_item_call_vals(self, item, status):
+        """The values of ``crm.lead.outbound_log_call`` for one item (the one call
+        validator checks them)."""
         vals = {"status_id": status.id, "duration": item["duration"], "call_at": item["started_at"]}
+        if status and item.get("agreed_at"):
+            vals["agreed_at"] = item["agreed_at"]
         if item.get("recording_url"):
             vals["recording_url"] = item["recording_url"]
-        call = lead._outbound_check_call_vals(vals, status_required=False)
-        call["answered"] = item["answered"]
-        extra_vals = {
+        return vals
+
+    @api.model
+    def _outbound_item_extra_vals(self, item):
+        """The telephony's own values of the call of ``item``."""
+        vals = {
             "external_id": item["external_id"],
-            # An attached call stays keyed by the integration that reported it.
-            "integration_user_id": unmatched.integration_user_id.id if unmatched else self.env.uid,
+            "integration_user_id": self.env.uid,
             "phone": item.get("phone") or False,
             "status_code": item.get("status_code") or False,
         }
-        return lead._outbound_log_checked_call(call, extra_vals, unmatched=unmatched).with_env(self.env)
+        if item.get("agreed_at"):
+            vals["agreed_at"] = item["agreed_at"]
+        return vals
 
     @api.model
-    def _outbound_store_unmatched(self, item, operator, source):
-        """Keep a call that matches no lead, for a supervisor to attach."""
-        return (
-            self.sudo()
-            .create(
+    def _outbound_store_wave(self, items, source, single=False):
+        """Log the calls of ``items`` (planned, on distinct leads) in bulk, like the
+        Log call dialog: one INSERT, one counter UPDATE, each status applied to its
+        leads at once. Return the calls in the order of ``items``, or None when the
+        wave failed (nothing of it is written: the caller stores each item alone).
+
+        With ``single`` (one item), a status that cannot be applied is left out with
+        its reason and the call kept; errors are raised."""
+        Lead = self.env["crm.lead"]
+        leads = Lead.concat(*(item["lead"] for item in items)).sudo()
+        vals_list = []
+        for item in items:
+            lead = item["lead"].sudo()
+            operator = item["operator_user"] if item["operator_user"] is not None else lead.user_id
+            vals_list.append(
                 {
-                    "lead_id": False,
-                    "user_id": operator.id,
-                    "company_id": self.env.company.id,
-                    "call_at": item["started_at"],
-                    "duration": item["duration"],
-                    "answered": item["answered"],
-                    "recording_url": item.get("recording_url") or False,
-                    "source": source,
-                    "external_id": item["external_id"],
-                    "integration_user_id": self.env.uid,
-                    "phone": item.get("phone") or False,
-                    "status_code": item.get("status_code") or False,
+                    **Lead._prepare_call_vals(lead, item["call"], operator=operator, source=source),
+                    **self._outbound_item_extra_vals(item),
                 }
             )
-            .with_env(self.env)
-        )
+        try:
+            with self.env.cr.savepoint():
+                # The integration user's own right to create calls; the effects on the
+                # leads are the module's own (DESIGN.md rule 6).
+                calls = self.create(vals_list)
+                leads = leads.with_context(mail_activity_quick_update=True)
+                leads._outbound_count_calls(calls.sudo())
+                leads._outbound_update_first_days()
+                self._outbound_apply_statuses(items, leads, single)
+        except (UserError, ValidationError, AccessError, psycopg2.errors.UniqueViolation) as error:
+            if single:
+                raise
+            _logger.debug("A wave of %s calls failed (%s): each call on its own", len(items), error)
+            return None
+        return calls
+
+    @api.model
+    def _outbound_apply_statuses(self, items, leads, single):
+        """Apply the statuses of ``items`` to their leads: one call of
+        ``_outbound_apply_status`` per status, each lead's cadence from its call."""
+        groups = defaultdict(list)
+        for item in items:
+            call = item["call"]
+            if call["status"]:
+                groups[call["status"], call["code"], call["agreed_at"]].append(item)
+        for (status, code, agreed_at), group in groups.items():
+            group_leads = leads.browse([item["lead"].id for item in group])
+            base_at = {item["lead"].id: item["call"]["call_at"] for item in group}
+            if not single:
+                group_leads._outbound_apply_status(status, code, comment="", agreed_at=agreed_at, base_at=base_at)
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    group_leads._outbound_apply_status(status, code, comment="", agreed_at=agreed_at, base_at=base_at)
+            except (UserError, ValidationError, AccessError) as error:
+                group[0]["reasons"].append(_("status not applied: %(error)s", error=error.args[0]))
+
+    @api.model
+    def _outbound_store_unmatched(self, item, source):
+        """Keep a call that is not applied to a lead, for a supervisor to attach."""
+        Lead = self.env["crm.lead"]
+        call = {
+            "status": self.env["crm.outbound.status"],
+            "code": self.env["crm.outbound.comment.code"],
+            "note": False,
+            "duration": item["duration"],
+            "call_at": item["started_at"],
+            "agreed_at": item.get("agreed_at") or False,
+            "recording_url": item.get("recording_url") or False,
+            "answered": item["answered"],
+        }
+        operator = item.get("operator_user") or self.env["res.users"]
+        vals = Lead._prepare_call_vals(Lead, call, operator=operator, source=source)
+        vals.update(self._outbound_item_extra_vals(item))
+        vals["unmatched_reason"] = "; ".join(item["reasons"]) or False
+        return self.create(vals)
 
     def _outbound_attach(self, lead):
         """Attach the unmatched calls of ``self`` to ``lead`` and apply them as if
@@ -630,26 +905,65 @@ class CrmOutboundCall(models.Model):
                     calls=", ".join((self - attached).mapped("display_name")),
                 )
             )
+        if not lead.outbound_playbook_id or not lead.active:
+            raise UserError(
+                _(
+                    "Calls can only be attached to an open lead of a team with a playbook, not to %(lead)s.",
+                    lead=lead.display_name,
+                )
+            )
         statuses = self._outbound_statuses(lead.sudo().outbound_playbook_id)
+        self._outbound_lock_leads(lead)
+        sudo_lead = lead.sudo().with_context(mail_activity_quick_update=True)
         for call in attached.sorted(lambda call: (call.call_at, call.id)):
             item = {
                 "external_id": call.external_id,
                 "started_at": call.call_at,
                 "duration": call.duration,
                 "answered": call.answered,
-                "recording_url": call.recording_url,
-                "phone": call.phone,
                 "status_code": call.status_code,
+                "agreed_at": call.agreed_at,
+                "recording_url": call.recording_url,
+                "lead": lead,
+                "reasons": [],
             }
-            operator = call.user_id or lead.sudo().user_id
-            try:
-                self._outbound_log_item(item, lead, operator, statuses, call.source, unmatched=call)
-            except CallItemError as error:
-                raise UserError(str(error)) from None
+            self._outbound_plan_item(item, {}, statuses)
+            if not item["lead"]:
+                raise UserError("; ".join(item["reasons"]))
+            operator = call.user_id or sudo_lead.user_id
+            # A logged call is locked for operators (its write()); attaching is ours to do.
+            sudo_lead._outbound_log_checked_call(
+                item["call"],
+                {"unmatched_reason": False},
+                unmatched=call,
+                operator=operator,
+                source=call.source,
+                apply_status=False,
+            )
+            self._outbound_apply_statuses([item], sudo_lead, single=True)
         return True
 
 
+def _text_problem(text):
+    """Why the database cannot store ``text``: ``nul`` (a NUL character),
+    ``surrogate`` (an unpaired surrogate), or None."""
+    if "\x00" in text:
+        return "nul"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "surrogate"
+    return None
+
+
 def _json_repr(value):
-    """A short rendering of a JSON value for an error message."""
-    text = repr(value) if not isinstance(value, str) else f'"{value}"'
+    """A short rendering of a JSON value for an error message: ASCII-safe, at most
+    80 characters, containers shown as {…} and […] rather than printed."""
+    if isinstance(value, dict):
+        return "{…}"
+    if isinstance(value, list):
+        return "[…]"
+    if isinstance(value, str):
+        value = value[:80]
+    text = json.dumps(value, ensure_ascii=isinstance(value, str) and bool(_text_problem(value)))
     return text if len(text) <= 80 else text[:77] + "…"

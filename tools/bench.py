@@ -7,8 +7,11 @@
 import json
 import os
 import statistics
+import subprocess
+import sys
 import threading
 import time
+import uuid
 from datetime import datetime, timedelta
 
 from odoo import fields
@@ -416,6 +419,175 @@ def webhook():
     )
 
 
+def http_load():
+    """A PBX as it really posts: a multi-worker server (``--workers=2``) started on the
+    bench database, four clients posting different batches at once on the same leads.
+    Counts the calls lost or doubled (both must be 0) and the events per second. The
+    server commits: the calls are deleted and the leads' counters restored afterwards."""
+    import requests
+
+    import odoo
+    from odoo.tools import config
+
+    clients, rounds, size, lead_count = 4, int(os.environ.get("BENCH_HTTP_ROUNDS", "5")), 100, 50
+    port = int(os.environ.get("BENCH_HTTP_PORT", "8112"))
+    admin = env.ref("base.user_admin")
+    su = env(su=True)
+    pbx = su["res.users"].create(
+        {
+            "name": "Bench HTTP PBX",
+            "login": f"bench_http_pbx_{uuid.uuid4().hex[:8]}",
+            ("group_ids" if compat.ODOO_19 else "groups_id"): [
+                (6, 0, [env.ref("crm_outbound.group_outbound_integration").id, env.ref("base.group_user").id])
+            ],
+            "company_ids": [(6, 0, admin.company_ids.ids)],
+            "company_id": admin.company_id.id,
+        }
+    )
+    key = su["res.users.apikeys"].with_user(pbx).sudo()._generate(None, "bench", None)
+    leads = workable(main_playbook(), lead_count)
+    cr.execute("SELECT id, phone_sanitized FROM crm_lead WHERE id = ANY(%s)", [leads.ids])
+    phones = dict(cr.fetchall())
+    counters = ["outbound_attempt_count", "outbound_touch_count", "outbound_no_answer_count"]
+    cr.execute(
+        SQL("SELECT id, %s FROM crm_lead WHERE id = ANY(%s)", SQL(", ").join(map(SQL.identifier, counters)), leads.ids)
+    )
+    saved = {row[0]: row[1:] for row in cr.fetchall()}
+    cr.commit()
+
+    odoo_bin = os.path.join(os.path.dirname(next(iter(odoo.__path__))), "odoo-bin")
+    db = cr.dbname
+    command = [
+        sys.executable,
+        odoo_bin,
+        "--addons-path=" + (addons if isinstance(addons := config["addons_path"], str) else ",".join(map(str, addons))),
+        f"--db_host={config['db_host'] or ''}",
+        f"--db_port={config['db_port'] or ''}",
+        f"--db_user={config['db_user'] or ''}",
+        f"--db_password={config['db_password'] or ''}",
+        "-d",
+        db,
+        f"--db-filter=^{db}$",
+        f"--http-port={port}",
+        f"--gevent-port={port + 1}",
+        "--workers=2",
+        "--max-cron-threads=0",
+        "--limit-time-real=600",
+        "--limit-time-cpu=600",
+        "--log-level=warn",
+        "--log-handler=odoo.service.model:INFO",
+        "--log-handler=odoo.addons.crm_outbound.controllers.main:INFO",
+    ]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}/crm_outbound/v1/calls"
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    prefix = f"http-{uuid.uuid4().hex[:8]}"
+    try:
+        for _attempt in range(120):
+            try:
+                if requests.post(url, data='{"calls": []}', headers=headers, timeout=60).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            time.sleep(1)
+        for _warm in range(4):  # each worker loads its registry
+            requests.post(url, data='{"calls": []}', headers=headers, timeout=120)
+
+        def batch(client, round_):
+            items = []
+            for index in range(size):
+                lead_id = leads.ids[(index + client * 7) % len(leads)]
+                items.append(
+                    {
+                        "external_id": f"{prefix}-{client}-{round_}-{index}",
+                        **({"phone": phones[lead_id]} if index % 2 and phones.get(lead_id) else {"lead_id": lead_id}),
+                        "started_at": f"2026-11-20T{10 + round_:02d}:{client * 10 + index // 20:02d}:00+00:00",
+                        "duration": 40 if index % 3 else 0,
+                        # Two calls of three answered: the cadence does not close the leads.
+                        "answered": bool(index % 3),
+                    }
+                )
+            return items
+
+        statuses, barrier = [], threading.Barrier(clients + 1)
+
+        def client(number):
+            with requests.Session() as session:
+                barrier.wait()
+                for round_ in range(rounds):
+                    response = session.post(
+                        url, data=json.dumps({"calls": batch(number, round_)}), headers=headers, timeout=600
+                    )
+                    statuses.append(response.status_code)
+
+        threads = [threading.Thread(target=client, args=(number,)) for number in range(clients)]
+        for thread in threads:
+            thread.start()
+        barrier.wait()
+        started = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - started
+    finally:
+        server.terminate()
+        try:
+            _out, errors = server.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            _out, errors = server.communicate()
+    sent = clients * rounds * size
+    cr.execute(
+        "SELECT count(*), count(DISTINCT external_id) FROM crm_outbound_call WHERE external_id LIKE %s",
+        [f"{prefix}-%"],
+    )
+    stored, distinct = cr.fetchone()
+    cr.execute(
+        SQL(
+            """
+            SELECT count(*) FILTER (WHERE lead.outbound_attempt_count - saved.attempts
+                                    <> (SELECT count(*) FROM crm_outbound_call AS call
+                                         WHERE call.lead_id = lead.id AND call.external_id LIKE %s))
+              FROM crm_lead AS lead
+              JOIN (SELECT unnest(%s::int[]) AS id, unnest(%s::int[]) AS attempts) AS saved ON saved.id = lead.id
+            """,
+            f"{prefix}-%",
+            list(saved),
+            [values[0] or 0 for values in saved.values()],
+        )
+    )
+    miscounted = cr.fetchone()[0]
+    retries = errors.count("tries left"), errors.count("runs again")
+    # Undo: the calls, the counters, the integration user.
+    cr.execute("DELETE FROM crm_outbound_call WHERE external_id LIKE %s", [f"{prefix}-%"])
+    for lead_id, values in saved.items():
+        cr.execute(
+            SQL(
+                "UPDATE crm_lead SET %s WHERE id = %s",
+                SQL(", ").join(
+                    SQL("%s = %s", SQL.identifier(name), value) for name, value in zip(counters, values, strict=True)
+                ),
+                lead_id,
+            )
+        )
+    su["res.users"].browse(pbx.id).active = False
+    cr.commit()
+    if lost := sent - distinct:
+        print(errors[-3000:], file=sys.stderr)
+    doubled = stored - distinct
+    bad = [status for status in statuses if status != 200]
+    rate = sent / seconds
+    report(
+        "HTTP load",
+        f"{clients} clients × {rounds} batches of {size} on {len(leads)} leads, --workers=2",
+        {"seconds": seconds, "queries": None, "ops": sent, "peak_mb": None, "runs": 1},
+        goal="0 calls lost or doubled; every answer 200",
+        met=not (lost or doubled or bad or miscounted),
+        note=f"{rate:.0f} events/s over HTTP; {lost} lost, {doubled} doubled, {miscounted} leads miscounted, "
+        f"{len(bad)} answers not 200 {sorted(set(bad))}; serialization failures: {retries[1]} batches run "
+        f"again by the controller, {retries[0]} requests by Odoo",
+    )
+
+
 def redial_cron():
     now = fields.Datetime.now()
     cr.execute(
@@ -708,6 +880,7 @@ SCENARIOS = {
     "log_call": log_call,
     "log_call_bulk": log_call_bulk,
     "webhook": webhook,
+    "http_load": http_load,
     "redial_cron": redial_cron,
     "repair_cron": repair_cron,
     "kpi_pivot": kpi_pivot,

@@ -13,14 +13,14 @@ print(f"### {sys.argv[1] if len(sys.argv) > 1 else 'crm_outbound benchmark'}\n")
 print("| scenario | size | median | queries/op | peak memory | baseline | ratio per op (time / queries) | goal | met |")
 print("|---|---|---|---|---|---|---|---|---|")
 for row in rows:
-    per_op = row["queries"] / row["ops"] if row.get("ops") else row["queries"]
+    per_op = None if row["queries"] is None else row["queries"] / row["ops"] if row.get("ops") else row["queries"]
     baseline = row.get("baseline_seconds")
     print(
         "| {scenario} | {size} | {median} | {queries} | {peak} | {baseline} | {ratio} | {goal} | {met} |".format(
             scenario=row["scenario"],
             size=row["size"],
             median=cell(row["seconds"], "{:.3f} s"),
-            queries=f"{per_op:.2f}" if per_op < 10 else f"{per_op:.0f}",
+            queries="—" if per_op is None else f"{per_op:.2f}" if per_op < 10 else f"{per_op:.0f}",
             peak=cell(row.get("peak_mb"), "{:.0f} MB"),
             baseline=cell(baseline, "{:.3f} s"),
             ratio="—"
