@@ -1,5 +1,6 @@
 from . import controllers
 from . import models
+from . import report  # after the models: its SQL view reads columns they add to crm_lead
 from . import wizard
 
 

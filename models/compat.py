@@ -68,20 +68,6 @@ def equality_search_values(operator, value):
     return None
 
 
-def kanban_group_values(model, domain, groupby):
-    """The values of ``groupby`` that the web client shows as kanban columns, in
-    order, with the field's ``group_expand`` applied: ids for relational fields.
-
-    The web client's grouped read changed its signature in Odoo 19, where the kanban
-    view asks for the expansion with the ``read_group_expand`` context key."""
-    if ODOO_19:
-        groups = model.with_context(read_group_expand=True).web_read_group(domain, [groupby], ["__count"])["groups"]
-    else:
-        groups = model.web_read_group(domain, [groupby], [groupby])["groups"]
-    values = [group[groupby] for group in groups]
-    return [value[0] if isinstance(value, (list, tuple)) else value for value in values]
-
-
 def domain_or(domains):
     """The disjunction of ``domains`` (lists), as a list."""
     domains = [list(domain) for domain in domains]
@@ -106,38 +92,15 @@ def domain_and(domains):
     return expression.AND(domains)
 
 
-def kanban_load(model, domain, groupby, specification, order=None, limit=80):
-    """Open a grouped kanban view the way the web client does: the groups with the
-    field's ``group_expand`` (empty columns too), then the first ``limit`` records of
-    each open group, read with ``specification``. Return the number of records read.
-
-    Odoo 19 reads the records of the open groups inside ``web_read_group``; Odoo 18's
-    client asks ``web_search_read`` once per open group (at most 10 of them)."""
+def domain_not(domain):
+    """The negation of ``domain`` (a list), as a list."""
     if ODOO_19:
-        result = model.with_context(read_group_expand=True).web_read_group(
-            domain,
-            [groupby],
-            ["__count"],
-            order=order,
-            auto_unfold=True,
-            unfold_read_specification=specification,
-            unfold_read_default_limit=limit,
-        )
-        return sum(len(group.get("__records", [])) for group in result["groups"])
-    # Odoo 18 orders the groups by the groupby only; the records take the view's order.
-    groups = model.web_read_group(domain, [groupby], [groupby], lazy=True)["groups"]
-    opened = [group for group in groups if not group.get("__fold")][:10]
-    # Like the client, no records asked for an empty column.
-    opened = [group for group in opened if group.get(f"{groupby}_count", group.get("__count"))]
-    # The client counts a group's records up to its DEFAULT_COUNT_LIMIT (10,000), plus one.
-    return sum(
-        len(
-            model.web_search_read(group["__domain"], specification, limit=limit, order=order, count_limit=10001)[
-                "records"
-            ]
-        )
-        for group in opened
-    )
+        from odoo.fields import Domain
+
+        return list(~Domain(list(domain)))
+    from odoo.osv import expression
+
+    return ["!", *expression.normalize_domain(list(domain))]
 
 
 def graph_read_group(model, domain, groupby, aggregates):

@@ -10,7 +10,7 @@ from odoo.exceptions import AccessError, RedirectWarning, UserError
 from odoo.tools import SQL, format_datetime, split_every
 from odoo.tools.sql import create_index
 
-from .compat import commit_progress, domain_and, domain_or, equality_search_values
+from .compat import commit_progress, domain_and, domain_not, domain_or, equality_search_values
 
 # The keys ``outbound_log_call`` takes (DESIGN.md, public interface).
 LOG_CALL_KEYS = {"status_id", "comment_code_id", "note", "duration", "call_at", "agreed_at", "recording_url"}
@@ -53,17 +53,6 @@ class _OwnWrite:
 
 OWN_WRITE = _OwnWrite()
 FIRST_DAYS_STATES = [("ongoing", "In Progress"), ("met", "Met"), ("missed", "Missed")]
-# Domains shared by unrelated organisations, never a sign of one network (DESIGN.md rule 4).
-# The system parameters crm_outbound.public_mail_domains / public_web_domains replace them.
-PUBLIC_MAIL_DOMAINS = (
-    "gmail.com googlemail.com yahoo.com hotmail.com outlook.com live.com icloud.com me.com aol.com "
-    "mail.ru bk.ru list.ru inbox.ru internet.ru yandex.ru yandex.com ya.ru rambler.ru lenta.ru ro.ru "
-    "autorambler.ru myrambler.ru mail.ua ukr.net"
-)
-PUBLIC_WEB_DOMAINS = (
-    "vk.com ok.ru facebook.com instagram.com t.me telegram.me wa.me youtube.com twitter.com x.com "
-    "2gis.ru yandex.ru google.com avito.ru hh.ru"
-)
 # Why a candidate is a network sibling, in the order the finder's query returns them.
 SIBLING_REASONS = ("company", "phone", "email", "website")
 # Marking network siblings writes and logs this many leads at a time.
@@ -74,6 +63,7 @@ class CrmLead(models.Model):
     _name = "crm.lead"
     _inherit = [
         "crm.lead",
+        "crm.outbound.segment.mixin",
         "crm.outbound.local.time.mixin",
         "crm.outbound.do.not.call.mixin",
         "crm.outbound.session.mixin",
@@ -156,6 +146,12 @@ class CrmLead(models.Model):
         search="_search_outbound_below_daily_target",
         help="In its first days, and called fewer times today than the playbook asks.",
     )
+    outbound_task_broken = fields.Boolean(
+        "Without Exactly One Task",
+        compute="_compute_outbound_task_broken",
+        search="_search_outbound_task_broken",
+        help="An open lead of a playbook team with no pending task or several (DESIGN.md rule 1).",
+    )
     outbound_redial_overdue = fields.Boolean(
         "Redial Overdue",
         compute="_compute_outbound_redial_overdue",
@@ -222,8 +218,7 @@ class CrmLead(models.Model):
     def init(self):
         res = super().init()
         # The Outbound kanban reads each status column in next-call order: without this
-        # index, a column with few leads walks the whole next-call index (1.3 s at 300k
-        # leads on Odoo 18, tools/bench).
+        # index, a column with few leads walks the whole next-call index (README, Benchmark).
         create_index(
             self.env.cr,
             "crm_lead_outbound_status_next_call_idx",
@@ -279,24 +274,12 @@ class CrmLead(models.Model):
 
     @api.depends("outbound_next_call_at")
     def _compute_outbound_call_due(self):
-        now = fields.Datetime.now()
+        due = self.filtered_domain(self._outbound_due_domain())
         for lead in self:
-            lead.outbound_call_due = bool(lead.outbound_next_call_at and lead.outbound_next_call_at <= now)
+            lead.outbound_call_due = lead in due
 
     def _search_outbound_call_due(self, operator, value):
-        equality = equality_search_values(operator, value)
-        if not equality:
-            raise UserError(
-                _("Due Now cannot be searched with %(operator)s %(value)s.", operator=operator, value=value)
-            )
-        positive, values = equality
-        wanted = {bool(v) for v in values} if positive else {True, False} - {bool(v) for v in values}
-        due = [("outbound_next_call_at", "<=", fields.Datetime.now())]
-        if wanted == {True}:
-            return due
-        if wanted == {False}:
-            return ["!", *due]
-        return [] if wanted else [("id", "=", False)]
+        return self._outbound_boolean_search("outbound_call_due", operator, value, self._outbound_due_domain)
 
     @api.depends("outbound_no_answer_count")
     def _compute_outbound_no_answer_label(self):
@@ -320,34 +303,21 @@ class CrmLead(models.Model):
         "outbound_first_days_end",
         "outbound_attempts_today",
         "outbound_daily_target",
+        "active",
+        "outbound_is_final",
         "outbound_agreed_at",
         "outbound_status_id.task_timing",
     )
     @api.depends_context("tz")
     def _compute_outbound_below_daily_target(self):
-        today = self._outbound_today()
-        not_waiting = self.filtered_domain(self._outbound_not_waiting_domain())
+        below = self.filtered_domain(self._outbound_below_daily_target_domain())
         for lead in self:
-            lead.outbound_below_daily_target = bool(
-                lead.active
-                and not lead.outbound_is_final
-                and lead.outbound_first_days_end
-                and lead.outbound_first_days_end >= today
-                and lead.outbound_attempts_today < lead.outbound_daily_target
-                and lead in not_waiting
-            )
+            lead.outbound_below_daily_target = lead in below
 
     def _search_outbound_below_daily_target(self, operator, value):
-        domain = self._outbound_per_playbook_domain(
-            operator,
-            value,
-            lambda playbook: [
-                ("outbound_first_days_end", ">=", self._outbound_today()),
-                ("outbound_attempts_today", "<", playbook.attempts_per_day),
-                *self._outbound_not_waiting_domain(),
-            ],
+        return self._outbound_boolean_search(
+            "outbound_below_daily_target", operator, value, self._outbound_below_daily_target_domain
         )
-        return domain
 
     def _outbound_not_waiting_domain(self):
         """Leads that are not waiting for a later day the client agreed to (a status
@@ -364,53 +334,150 @@ class CrmLead(models.Model):
             ("outbound_status_id.task_timing", "!=", "agreed"),
         ]
 
-    @api.depends("outbound_next_call_at", "outbound_playbook_id.overdue_grace", "outbound_status_id.activity_type_id")
-    def _compute_outbound_redial_overdue(self):
-        now = fields.Datetime.now()
-        redials = self.filtered_domain(self._outbound_redial_domain())
-        for lead in self:
-            grace = timedelta(hours=lead.outbound_playbook_id.overdue_grace)
-            lead.outbound_redial_overdue = bool(
-                lead.active
-                and lead in redials
-                and lead.outbound_next_call_at
-                and lead.outbound_next_call_at <= now - grace
-            )
-
-    def _search_outbound_redial_overdue(self, operator, value):
-        now = fields.Datetime.now()
-        return self._outbound_per_playbook_domain(
-            operator,
-            value,
-            lambda playbook: [
-                ("outbound_next_call_at", "<=", now - timedelta(hours=playbook.overdue_grace)),
-                *self._outbound_redial_domain(),
-            ],
-        )
-
     def _outbound_redial_domain(self):
         """Leads whose next task is a redial (not a callback, a sale or a reminder)."""
         redial = self.env.ref("crm_outbound.mail_activity_type_redial", raise_if_not_found=False)
         return [("outbound_status_id.activity_type_id", "=", redial.id if redial else False)]
 
-    def _outbound_per_playbook_domain(self, operator, value, playbook_domain):
-        """Search a boolean rule whose threshold is a playbook setting: the open leads
-        of each playbook that match ``playbook_domain(playbook)``, or the others."""
+    @api.depends(
+        "outbound_next_call_at",
+        "outbound_playbook_id.overdue_grace",
+        "active",
+        "outbound_is_final",
+        "outbound_status_id.activity_type_id",
+    )
+    def _compute_outbound_redial_overdue(self):
+        overdue = self.filtered_domain(self._outbound_overdue_domain())
+        for lead in self:
+            lead.outbound_redial_overdue = lead in overdue
+
+    def _search_outbound_redial_overdue(self, operator, value):
+        return self._outbound_boolean_search("outbound_redial_overdue", operator, value, self._outbound_overdue_domain)
+
+    @api.depends(
+        "outbound_playbook_id", "active", "outbound_is_final", "stage_id.is_won", "outbound_status_id.lead_action"
+    )
+    def _compute_outbound_task_broken(self):
+        governed = self._origin.filtered_domain(self._outbound_governed_domain())
+        counts = dict(
+            self.env["mail.activity"]
+            .sudo()
+            ._read_group([("res_model", "=", self._name), ("res_id", "in", governed.ids)], ["res_id"], ["__count"])
+        )
+        for lead in self:
+            lead.outbound_task_broken = lead._origin in governed and counts.get(lead._origin.id) != 1
+
+    def _search_outbound_task_broken(self, operator, value):
+        return self._outbound_boolean_search("outbound_task_broken", operator, value, self._outbound_task_broken_domain)
+
+    @api.model
+    def _outbound_boolean_search(self, field_name, operator, value, true_domain):
+        """The domain of the search ``(field_name, operator, value)`` on a boolean field
+        whose true value is the domain ``true_domain()``, called only when needed."""
         equality = equality_search_values(operator, value)
         if not equality:
             raise UserError(
-                _("This field cannot be searched with %(operator)s %(value)s.", operator=operator, value=value)
+                _(
+                    "%(field)s cannot be searched with %(operator)s %(value)s: search it with = or != True or False.",
+                    field=self._fields[field_name]._description_string(self.env),
+                    operator=operator,
+                    value=value,
+                )
             )
         positive, values = equality
         wanted = {bool(v) for v in values} if positive else {True, False} - {bool(v) for v in values}
         if len(wanted) != 1:
             return [] if wanted else [("id", "=", False)]
+        domain = true_domain()
+        return domain if wanted == {True} else domain_not(domain)
+
+    # ------------------------------------------------------------
+    # RULES: each written once, as a domain (STYLE.md "One definition per rule")
+    # ------------------------------------------------------------
+
+    @api.model
+    def _outbound_governed_domain(self):
+        """Governed (DESIGN.md rule 1): the leads that must have exactly one pending task,
+        open leads of a playbook team that are not in a final status."""
+        return [
+            ("outbound_playbook_id", "!=", False),
+            ("active", "=", True),
+            ("outbound_is_final", "=", False),
+            # A won lead keeps a task only when its status won it and asks for more
+            # (004: a client's next task is the renewal).
+            "|",
+            "|",
+            ("stage_id", "=", False),
+            ("stage_id.is_won", "=", False),
+            ("outbound_status_id.lead_action", "=", "won"),
+        ]
+
+    @api.model
+    def _outbound_task_broken_domain(self):
+        """Governed leads with no pending task or several: what the repair cron repairs."""
+        broken = self._search(self._outbound_governed_domain())
+        broken.add_where(self._outbound_task_broken_sql())
+        return [("id", "in", broken)]
+
+    @api.model
+    def _outbound_task_broken_sql(self):
+        """The SQL condition, over ``crm_lead``, that a governed lead has not exactly one
+        pending task: no field holds the count (it is the activities' own)."""
+        # Our own SQL: the ORM flushes the fields of a domain, not these.
+        self.env["mail.activity"].flush_model(["res_model", "res_id", "active"])
+        return SQL(
+            """(SELECT count(*) FROM mail_activity AS activity
+                 WHERE activity.res_model = %s AND activity.res_id = %s AND activity.active) != 1""",
+            self._name,
+            SQL.identifier(self._table, "id"),
+        )
+
+    @api.model
+    def _outbound_due_domain(self):
+        """Due (DESIGN.md rule 2): the time of the next call has come."""
+        return [("outbound_next_call_at", "<=", fields.Datetime.now())]
+
+    @api.model
+    def _outbound_overdue_domain(self):
+        """Overdue (DESIGN.md rule 3): the next call is late by more than its playbook's
+        overdue grace."""
+        now = fields.Datetime.now()
+        return self._outbound_per_playbook_domain(
+            lambda playbook: [
+                ("outbound_next_call_at", "<=", now - timedelta(hours=playbook.overdue_grace)),
+                *self._outbound_redial_domain(),
+            ]
+        )
+
+    @api.model
+    def _outbound_below_daily_target_domain(self):
+        """Below today's target (DESIGN.md rule 3): in its first days, called fewer times
+        today than its playbook asks."""
+        today = self._outbound_today()
+        return self._outbound_per_playbook_domain(
+            lambda playbook: [
+                ("outbound_first_days_end", ">=", today),
+                ("outbound_attempts_today", "<", playbook.attempts_per_day),
+                *self._outbound_not_waiting_domain(),
+            ]
+        )
+
+    @api.model
+    def _outbound_per_playbook_domain(self, playbook_domain):
+        """The open leads (active, not in a final status) of each playbook that match
+        ``playbook_domain(playbook)``: for rules whose threshold is a playbook setting."""
         playbooks = self.env["crm.outbound.playbook"].with_context(active_test=False).search([])
         matching = domain_or(
             [("outbound_playbook_id", "=", playbook.id), *playbook_domain(playbook)] for playbook in playbooks
         )
-        matching = domain_and([[("active", "=", True), ("outbound_is_final", "=", False)], matching])
-        return matching if wanted == {True} else ["!", *matching]
+        return domain_and([[("active", "=", True), ("outbound_is_final", "=", False)], matching])
+
+    @api.model
+    def _outbound_network_result_domain(self):
+        """The leads whose network siblings are to be marked (DESIGN.md rule 4): open
+        leads whose status is a result. Which of them have siblings still to mark is the
+        sibling finder's answer (``_outbound_sibling_query``)."""
+        return [("active", "=", True), ("outbound_status_id.is_result", "=", True)]
 
     @api.depends("outbound_network_sibling_ids")
     def _compute_outbound_network_sibling_count(self):
@@ -450,38 +517,22 @@ class CrmLead(models.Model):
         return host.removeprefix("www.")
 
     def _compute_outbound_network_unmarked(self):
-        results = self.filtered(lambda lead: lead.outbound_status_id.is_result and lead.active)
+        results = self.filtered_domain(self._outbound_network_result_domain())
         unmarked = results._outbound_with_unmarked_siblings()
         for lead in self:
             lead.outbound_network_unmarked = lead in unmarked
 
     def _search_outbound_network_unmarked(self, operator, value):
-        equality = equality_search_values(operator, value)
-        if not equality:
-            raise UserError(
-                _(
-                    "Unmarked Network Siblings cannot be searched with %(operator)s %(value)s.",
-                    operator=operator,
-                    value=value,
-                )
-            )
-        positive, values = equality
-        wanted = {bool(v) for v in values} if positive else {True, False} - {bool(v) for v in values}
-        if wanted == {True, False}:
-            return []
-        if not wanted:
-            return [("id", "=", False)]
-        sources = SQL(
-            """
-            SELECT lead.id
-              FROM crm_lead AS lead
-              JOIN crm_outbound_status AS status ON status.id = lead.outbound_status_id
-             WHERE status.is_result AND lead.active
-            """
+        return self._outbound_boolean_search(
+            "outbound_network_unmarked", operator, value, self._outbound_network_unmarked_domain
         )
-        query = self._outbound_sibling_query(sources, unmarked_only=True)
-        ids = [row[0] for row in self.env.execute_query(query.select(SQL("DISTINCT pairs.src_id")))]
-        return [("id", "in" if wanted == {True} else "not in", ids)]
+
+    @api.model
+    def _outbound_network_unmarked_domain(self):
+        results = self._search(self._outbound_network_result_domain())
+        results.order = None
+        query = self._outbound_sibling_query(results.select(), unmarked_only=True)
+        return [("id", "in", [row[0] for row in self.env.execute_query(query.select(SQL("DISTINCT pairs.src_id")))])]
 
     # ------------------------------------------------------------
     # ORM
@@ -1316,12 +1367,13 @@ class CrmLead(models.Model):
     @api.model
     def _cron_outbound_discipline(self, batch_size=1000):
         """Close the first days' target of the leads whose day ended without their calls."""
-        self.flush_model(["outbound_first_days_target"])
 
         def update(rows):
             self.browse([row[0] for row in rows])._outbound_update_first_days()
 
-        ongoing = self._outbound_locked_leads_query(SQL("lead.outbound_first_days_target = 'ongoing'"))
+        ongoing = self.with_context(active_test=False)._outbound_locked_leads_query(
+            [("outbound_first_days_target", "=", "ongoing")]
+        )
         self._outbound_run_in_batches(ongoing, update, batch_size)
         self._outbound_send_digests()
 
@@ -1390,6 +1442,8 @@ class CrmLead(models.Model):
         )
         if status.is_result:
             leads._outbound_offer_network()
+        # The status and the calls before it may move the leads to another segment.
+        self._outbound_update_segments()
 
     def _outbound_exhausted(self):
         """The leads whose unanswered streak went past the last cadence step."""
@@ -1437,18 +1491,8 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
 
     def _outbound_governed(self):
-        """The leads of ``self`` that must have exactly one pending task: open leads of
-        a playbook team that are not in a final status."""
-        return self.filtered(
-            lambda lead: (
-                lead.outbound_playbook_id
-                and lead.active
-                and not lead.outbound_is_final
-                # A won lead keeps a task only when its status won it and asks for more
-                # (004: a client's next task is the renewal).
-                and (not lead.stage_id.is_won or lead.outbound_status_id.lead_action == "won")
-            )
-        )
+        """The leads of ``self`` that must have exactly one pending task."""
+        return self.filtered_domain(self._outbound_governed_domain())
 
     def _outbound_pending_tasks(self):
         return self.env["mail.activity"].search([("res_model", "=", self._name), ("res_id", "in", self.ids)])
@@ -1532,58 +1576,34 @@ class CrmLead(models.Model):
             (missing - overdue)._outbound_schedule_task()
 
     @api.model
-    def _outbound_broken_task_query(self, after_id, limit):
-        """Governed leads with no pending task or several, locked for this worker."""
-        query = self._outbound_locked_leads_query(
-            SQL(
-                """lead.outbound_playbook_id IS NOT NULL
-               AND lead.active
-               AND lead.outbound_is_final IS NOT TRUE
-               AND (stage.is_won IS NOT TRUE OR status.lead_action = 'won')
-               AND (SELECT count(*) FROM mail_activity AS activity
-                     WHERE activity.res_model = 'crm.lead' AND activity.res_id = lead.id
-                       AND activity.active) != 1"""
-            ),
-            joins=SQL(
-                """LEFT JOIN crm_stage AS stage ON stage.id = lead.stage_id
-         LEFT JOIN crm_outbound_status AS status ON status.id = lead.outbound_status_id"""
-            ),
-        )
-        return query(after_id, limit)
-
-    @api.model
     def _cron_outbound_enforce_task(self, batch_size=500):
         """Repair rule 1 where other code broke it."""
-        self.env["mail.activity"].flush_model(["active", "res_model", "res_id"])
-        self.flush_model(["outbound_playbook_id", "active", "outbound_is_final", "stage_id"])
 
         def repair(rows):
             self.browse([row[0] for row in rows])._outbound_ensure_task()
 
-        self._outbound_run_in_batches(self._outbound_broken_task_query, repair, batch_size)
+        # The two halves of outbound_task_broken in one query, so that the keyset walks it.
+        broken = self._outbound_locked_leads_query(
+            self._outbound_governed_domain(), where=self._outbound_task_broken_sql()
+        )
+        self._outbound_run_in_batches(broken, repair, batch_size)
 
     @api.model
-    def _outbound_locked_leads_query(self, condition, joins=None):
-        """The batch query of ``_outbound_run_in_batches`` for the leads that match the
-        SQL ``condition`` (over ``lead`` and the tables of ``joins``): their ids in
-        keyset order, locked for this worker."""
+    def _outbound_locked_leads_query(self, domain, where=None, columns=None):
+        """The batch query of ``_outbound_run_in_batches`` for the leads of ``domain``
+        (as superuser, in the context of ``self``; ``where``, SQL over ``crm_lead``, for
+        what no field says): ``columns`` (the lead id first, the default) in keyset
+        order, locked for this worker."""
+        leads = self.sudo()
 
         def query(after_id, limit):
+            batch = leads._search([*domain, ("id", ">", after_id)], limit=limit, order="id")
+            if where:
+                batch.add_where(where)
             return SQL(
-                """
-                SELECT lead.id
-                  FROM crm_lead AS lead
-                  %s
-                 WHERE (%s)
-                   AND lead.id > %s
-              ORDER BY lead.id
-                 LIMIT %s
-                   FOR UPDATE OF lead SKIP LOCKED
-                """,
-                joins or SQL(),
-                condition,
-                after_id,
-                limit,
+                "%s FOR UPDATE OF %s SKIP LOCKED",
+                batch.select(columns or SQL.identifier(self._table, "id")),
+                SQL.identifier(self._table),
             )
 
         return query
@@ -1598,6 +1618,8 @@ class CrmLead(models.Model):
         at most. Rows start with the lead id, in ascending order."""
         after_id = 0
         while True:
+            # The query is SQL: what the ORM still holds must be in the database first.
+            self.env.flush_all()
             self.env.cr.execute(query(after_id, batch_size))
             rows = self.env.cr.fetchall()
             if not rows:
@@ -1606,7 +1628,7 @@ class CrmLead(models.Model):
             process(rows)
             self.env.flush_all()
             # A commit clears the cache, but tests and the benchmark run without one:
-            # forget the batch here too, so that memory stays flat over 100,000 leads.
+            # forget the batch here too, so that memory stays flat over the whole base.
             self.env.invalidate_all()
             time_left = commit_progress(self.env, len(rows), remaining=0 if len(rows) < batch_size else 1)
             if len(rows) < batch_size or time_left <= 0:
@@ -1626,9 +1648,9 @@ class CrmLead(models.Model):
 
     @api.model
     def _outbound_public_domains(self, kind):
-        """The mail (``kind="mail"``) or web domains shared by unrelated organisations."""
-        default = PUBLIC_MAIL_DOMAINS if kind == "mail" else PUBLIC_WEB_DOMAINS
-        param = self.env["ir.config_parameter"].sudo().get_param(f"crm_outbound.public_{kind}_domains", default)
+        """The mail (``kind="mail"``) or web domains shared by unrelated organisations:
+        the system parameter ``crm_outbound.public_{kind}_domains`` (data/ir_config_parameter_data.xml)."""
+        param = self.env["ir.config_parameter"].sudo().get_param(f"crm_outbound.public_{kind}_domains", "")
         return sorted({domain.strip().lower() for domain in param.replace(",", " ").split() if domain.strip()})
 
     @api.model
@@ -1859,8 +1881,8 @@ class CrmLead(models.Model):
     def _outbound_mark_network_batch(self, head, status):
         old_status_by_lead = {lead.id: lead.outbound_status_id for lead in self}
         # One note per sibling says it all (status change, head, why), instead of Odoo's
-        # value tracking, which writes a message and its values one lead at a time: 10,000
-        # siblings took 145 s with tracking; the tasks are cancelled, not done, likewise.
+        # value tracking, which writes a message and its values one lead at a time (README,
+        # Network siblings); the tasks are cancelled, not done, likewise.
         leads = self.with_context(mail_notrack=True)
         leads._outbound_apply_status(
             status, comment=_("Network sibling of %(head)s", head=head.display_name), cancel_tasks=True
@@ -1924,58 +1946,24 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    def _outbound_due_query(self, after_id, limit):
-        """Leads that may be called now (``_outbound_callable_now_domain``) and whose
-        operator was not told yet."""
-        callable_now = self._search(self._outbound_callable_now_domain())
-        return SQL(
-            """
-            SELECT lead.id, lead.user_id, lead.name
-              FROM crm_lead AS lead
-             WHERE lead.id IN %s
-               AND lead.outbound_playbook_id IS NOT NULL
-               AND lead.active
-               AND lead.outbound_due_notified_at IS DISTINCT FROM lead.outbound_next_call_at
-               AND lead.id > %s
-          ORDER BY lead.id
-             LIMIT %s
-               FOR UPDATE OF lead SKIP LOCKED
-            """,
-            callable_now.subselect(),
-            after_id,
-            limit,
-        )
-
-    @api.model
-    def _outbound_overdue_query(self, after_id, limit):
-        """Leads whose redial is overdue beyond their playbook's grace and was not
-        reported to the team leader yet."""
-        return SQL(
-            """
-            SELECT lead.id, lead.team_id, lead.name, lead.user_id, lead.outbound_next_call_at
-              FROM crm_lead AS lead
-              JOIN crm_outbound_playbook AS playbook ON playbook.id = lead.outbound_playbook_id
-             WHERE lead.outbound_next_call_at
-                       <= %s - make_interval(hours => COALESCE(playbook.overdue_grace, 0))
-               AND lead.active
-               AND lead.outbound_overdue_reported_at IS DISTINCT FROM lead.outbound_next_call_at
-               AND lead.id > %s
-          ORDER BY lead.id
-             LIMIT %s
-               FOR UPDATE OF lead SKIP LOCKED
-            """,
-            fields.Datetime.now(),
-            after_id,
-            limit,
-        )
-
-    @api.model
     def _cron_outbound_redial_queue(self, batch_size=1000):
         """Tell each operator which of their leads are due now, and each team leader
         which redials are overdue beyond the grace. Every due time is announced once."""
-        self.flush_model(["outbound_next_call_at", "outbound_due_notified_at", "outbound_overdue_reported_at"])
-        self._outbound_run_in_batches(self._outbound_due_query, self._outbound_notify_due, batch_size)
-        self._outbound_run_in_batches(self._outbound_overdue_query, self._outbound_report_overdue, batch_size)
+        lead = SQL.identifier(self._table)
+        due = self._outbound_locked_leads_query(
+            [*self._outbound_callable_now_domain(), ("outbound_playbook_id", "!=", False)],
+            where=SQL("%s.outbound_due_notified_at IS DISTINCT FROM %s.outbound_next_call_at", lead, lead),
+            columns=SQL("%s.id, %s.user_id, %s.name", lead, lead, lead),
+        )
+        self._outbound_run_in_batches(due, self._outbound_notify_due, batch_size)
+        overdue = self._outbound_locked_leads_query(
+            self._outbound_overdue_domain(),
+            where=SQL("%s.outbound_overdue_reported_at IS DISTINCT FROM %s.outbound_next_call_at", lead, lead),
+            columns=SQL(
+                "%s.id, %s.team_id, %s.name, %s.user_id, %s.outbound_next_call_at", lead, lead, lead, lead, lead
+            ),
+        )
+        self._outbound_run_in_batches(overdue, self._outbound_report_overdue, batch_size)
 
     def _outbound_notify_due(self, rows):
         names_by_user = defaultdict(list)

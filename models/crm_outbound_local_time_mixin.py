@@ -4,12 +4,9 @@ import phonenumbers
 import pytz
 from phonenumbers import timezone as phone_timezone
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.addons.base.models.res_partner import _tz_get
-from odoo.exceptions import UserError
 from odoo.tools import format_datetime
-
-from .compat import domain_and, equality_search_values
 
 # A number whose zone is ambiguous (a Russian mobile belongs to eleven zones) is called
 # in the team's zone when the number may be there, else in the zone of its country's
@@ -149,19 +146,9 @@ class CrmOutboundLocalTimeMixin(models.AbstractModel):
             )
 
     def _search_outbound_callable_now(self, operator, value):
-        equality = equality_search_values(operator, value)
-        if not equality:
-            raise UserError(
-                _("Callable Now cannot be searched with %(operator)s %(value)s.", operator=operator, value=value)
-            )
-        positive, values = equality
-        wanted = {bool(v) for v in values} if positive else {True, False} - {bool(v) for v in values}
-        if wanted == {True, False}:
-            return []
-        if not wanted:
-            return [("id", "=", False)]
-        domain = domain_and([self._outbound_callable_now_domain()])
-        return domain if wanted == {True} else ["!", *domain]
+        return self._outbound_boolean_search(
+            "outbound_callable_now", operator, value, self._outbound_callable_now_domain
+        )
 
     @api.model
     def _outbound_callable_now_domain(self, now=None):
@@ -182,7 +169,7 @@ class CrmOutboundLocalTimeMixin(models.AbstractModel):
                 ("outbound_tz", "in", playbook._outbound_open_time_zones(now)),
             ]
         return [
-            *self._search_outbound_call_due("=", True),
+            *self._outbound_due_domain(),
             *in_window,
             *self._outbound_not_on_holiday_domain(now),
             *self._outbound_not_blacklisted_domain(),

@@ -6,6 +6,8 @@ from markupsafe import Markup
 from odoo import _, fields, models
 from odoo.tools import format_date
 
+from .crm_outbound_segment_route import ROLES
+
 
 class CrmTeam(models.Model):
     _inherit = "crm.team"
@@ -22,6 +24,13 @@ class CrmTeam(models.Model):
         string="Calling Hours",
         help="When set, a next call due outside these working hours moves to the next "
         "working time, in the calendar's time zone.",
+    )
+    outbound_role = fields.Selection(
+        ROLES,
+        index=True,
+        tracking=True,
+        help="The part of the calling base this team works: Route by Segment sends it the "
+        "leads of the segments its company maps to this role.",
     )
 
     def write(self, vals):

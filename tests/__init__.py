@@ -1,4 +1,3 @@
-from . import test_smoke
 from . import test_outbound_log_call
 from . import test_outbound_task_rule
 from . import test_outbound_crons

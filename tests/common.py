@@ -2,6 +2,8 @@ from datetime import datetime
 
 from odoo.tests import TransactionCase, new_test_user
 
+from ..models.compat import ODOO_19
+
 
 class OutboundCase(TransactionCase):
     """A small playbook of our own, so that tests do not depend on the seed data's
@@ -155,3 +157,17 @@ class OutboundCase(TransactionCase):
 
 def dt(text):
     return datetime.fromisoformat(text)
+
+
+def kanban_group_values(model, domain, groupby):
+    """The values of ``groupby`` that the web client shows as kanban columns, in
+    order, with the field's ``group_expand`` applied: ids for relational fields.
+
+    The web client's grouped read changed its signature in Odoo 19, where the kanban
+    view asks for the expansion with the ``read_group_expand`` context key."""
+    if ODOO_19:
+        groups = model.with_context(read_group_expand=True).web_read_group(domain, [groupby], ["__count"])["groups"]
+    else:
+        groups = model.web_read_group(domain, [groupby], [groupby])["groups"]
+    values = [group[groupby] for group in groups]
+    return [value[0] if isinstance(value, (list, tuple)) else value for value in values]

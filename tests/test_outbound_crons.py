@@ -142,7 +142,8 @@ class TestOutboundCronsConcurrently(TransactionCase):
             env_b = api.Environment(cr_b, SUPERUSER_ID, {})
             # Worker A takes its first batch of 3 and holds the lock.
             Lead_a = env_a["crm.lead"]
-            cr_a.execute(Lead_a._outbound_broken_task_query(min(lead_ids) - 1, 3))
+            broken = Lead_a._outbound_locked_leads_query([("outbound_task_broken", "=", True)])
+            cr_a.execute(broken(min(lead_ids) - 1, 3))
             batch_a = [row[0] for row in cr_a.fetchall()]
             self.assertEqual(len(batch_a), 3)
             # Worker B runs the whole cron meanwhile: it skips A's leads instead of

@@ -1,5 +1,6 @@
 from freezegun import freeze_time
 
+from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
@@ -188,6 +189,31 @@ class TestOutboundControlLists(OutboundCase):
         # Only this test's team: demo data may have leads in these lists too.
         return Lead.search([*safe_eval(action["domain"], {"uid": self.supervisor.id}), ("team_id", "=", self.team.id)])
 
+    def test_boolean_rules_search_and_name_the_field_they_refuse(self):
+        Lead = self.env["crm.lead"].with_user(self.supervisor)
+        rules = {
+            "outbound_call_due": "Due Now",
+            "outbound_redial_overdue": "Redial Overdue",
+            "outbound_below_daily_target": "Below Today's Target",
+            "outbound_task_broken": "Without Exactly One Task",
+            "outbound_network_unmarked": "Unmarked Network Siblings",
+            "outbound_segment_mine": "My Team's Segments",
+        }
+        lead = self._new_leads(1)
+        for field_name, label in rules.items():
+            with self.subTest(field=field_name):
+                # Odoo 19 refuses "> 1" on a boolean before the search method: ask it directly.
+                search = getattr(Lead, Lead._fields[field_name].search)
+                with self.assertRaisesRegex(UserError, f"^{label} cannot be searched with > 1"):
+                    search(">", 1)
+                # True and False split the leads; "!= True" is "= False".
+                yes = Lead.search([(field_name, "=", True), ("id", "=", lead.id)])
+                no = Lead.search([(field_name, "=", False), ("id", "=", lead.id)])
+                self.assertEqual(yes | no, lead)
+                self.assertFalse(yes & no)
+                self.assertEqual(Lead.search([(field_name, "!=", True), ("id", "=", lead.id)]), no)
+                self.assertEqual(bool(yes), lead.with_user(self.supervisor)[field_name])
+
     @freeze_time("2026-03-04 08:00:00")
     def test_lists(self):
         opened = dt("2026-03-03 06:00:00")  # first days: 3 and 4 March
@@ -207,6 +233,12 @@ class TestOutboundControlLists(OutboundCase):
         self.env.cr.execute("DELETE FROM mail_activity WHERE id IN %s", [tuple(self.pending(old).ids)])
         self.env.invalidate_all()
         self.assertEqual(self._list("crm_lead_action_outbound_without_task"), old)
+        # Several pending tasks break rule 1 as much as none: the list shows them too.
+        self.pending(called_twice).with_context(crm_outbound_applying=True).copy()
+        self.assertEqual(self._list("crm_lead_action_outbound_without_task"), old | called_twice)
+        self.assertEqual(old.outbound_task_broken, True)
+        self.assertEqual(called_twice.outbound_task_broken, True)
+        self.assertEqual(called_once.outbound_task_broken, False)
         self.playbook.write({"min_attempts_before_lost": 15, "lost_gate_mode": "flag"})
         called_once.with_user(self.salesman).action_set_lost()
         self.assertEqual(self._list("crm_lead_action_outbound_lost_below_minimum"), called_once)

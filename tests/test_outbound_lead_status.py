@@ -3,8 +3,7 @@ from freezegun import freeze_time
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
-from ..models.compat import kanban_group_values
-from .common import OutboundCase, dt
+from .common import OutboundCase, dt, kanban_group_values
 
 
 @tagged("post_install", "-at_install")

@@ -5,8 +5,9 @@ from freezegun import freeze_time
 from odoo import fields
 from odoo.addons.crm_outbound.models.crm_lead import OWN_WRITE
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, tagged, users, warmup
 
+from ..models.compat import ODOO_19
 from .common import OutboundCase, dt
 
 
@@ -133,20 +134,22 @@ class TestOutboundLogCall(OutboundCase):
         for lead in leads:
             self.assertOneTask(lead, self.type_redial)
 
+    @users("outbound_salesman")
+    @warmup
     def test_query_count_of_logging(self):
-        # Measured (cold cache) before the first days' target and the segment joined the
-        # path: 79 queries for 1 lead and 382 for 50 on 19.0, 95 for 1 on 18.0; with them,
-        # 101 for 1 lead on 18.0 (each adds a constant, not a per-lead cost). Most of the
-        # per-lead part is the "task done" message Odoo posts on each lead. The bounds
-        # catch any per-lead loop that creeps in.
-        lead = self._new_leads().with_user(self.salesman)
-        leads = self._new_leads(50).with_user(self.salesman)
+        # Most of the per-lead part is the "task done" message Odoo posts on each lead:
+        # the counts catch any other per-lead loop that creeps in. The count moves with the
+        # tests run before it (about 280 for 50 leads alone, up to 380 in a full run, 2 more
+        # per lead after test_outbound_i18n activated Russian): the bound is the worst seen.
+        lead = self._new_leads().with_env(self.env)
+        leads = self._new_leads(50).with_env(self.env)
+        self.env.flush_all()
         self.env.invalidate_all()
-        with self.assertQueryCount(__system__=105):
+        with self.assertQueryCount(outbound_salesman=41 if ODOO_19 else 38):
             lead.outbound_log_call({"status_id": self.st_interest.id})
             self.env.flush_all()
         self.env.invalidate_all()
-        with self.assertQueryCount(__system__=400):
+        with self.assertQueryCount(outbound_salesman=390):
             leads.outbound_log_call({"status_id": self.st_interest.id})
             self.env.flush_all()
 

@@ -2,8 +2,9 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.exceptions import UserError
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged, users, warmup
 
+from ..models.compat import ODOO_19
 from .common import OutboundCase
 
 
@@ -124,8 +125,12 @@ class TestOutboundNetwork(OutboundCase):
         self._lead("Same public website", website="vk.com/pharmacy_two")
         gmail = self._lead("Gmail", email_from="a@gmail.com")
         self._lead("Gmail too", email_from="b@gmail.com")
+        # Odoo does not know this one as free mail: our list does.
+        lenta = self._lead("Lenta", email_from="a@lenta.ru")
+        self._lead("Lenta too", email_from="b@lenta.ru")
         self.assertFalse(self.siblings(head))
         self.assertFalse(self.siblings(gmail))
+        self.assertFalse(self.siblings(lenta))
         # The list is a system parameter: a domain added there stops matching.
         company_mail = self._lead("Company", email_from="info@pharma-net.ru")
         colleague = self._lead("Colleague", email_from="sales@pharma-net.ru")
@@ -133,22 +138,20 @@ class TestOutboundNetwork(OutboundCase):
         self.env["ir.config_parameter"].set_param("crm_outbound.public_mail_domains", "gmail.com, pharma-net.ru")
         self.assertFalse(self.siblings(company_mail))
 
+    @users("outbound_salesman")
+    @warmup
     def test_finding_costs_the_same_queries_for_5_and_50_candidates(self):
-        def count_queries(size):
-            head = self._lead(f"Head of {size}", website=f"net-{size}.ru")
+        for size in (5, 50):
+            head = self._lead(f"Head of {size}", website=f"net-{size}.ru").with_env(self.env)
             for index in range(size):
                 self._lead(f"Sibling {index} of {size}", website=f"net-{size}.ru")
-            self.siblings(head)  # warm the caches: system parameters, access rules
             self.env.flush_all()
             self.env.invalidate_all()
-            with self.assertQueryCount(__system__=2):
+            with self.assertQueryCount(outbound_salesman=2):
                 found = self.siblings(head)
                 self.assertEqual(len(found), size)
                 # Reading what the preview shows of the candidates is one query for all.
                 self.assertEqual(len({(lead.name, lead.outbound_is_final) for lead in found}), size)
-
-        count_queries(5)
-        count_queries(50)
 
     # ------------------------------------------------------------
     # Marking them
@@ -234,22 +237,20 @@ class TestOutboundNetwork(OutboundCase):
         for sibling in siblings:
             self.assertNoTask(sibling)
 
+    @users("outbound_salesman")
+    @warmup
     def test_marking_costs_the_same_queries_for_5_and_50_siblings(self):
-        def count_queries(size, expected):
+        for size in (5, 50):
             head = self._lead(f"Head of {size}", website=f"big-{size}.ru")
             siblings = self.env["crm.lead"]
             for index in range(size):
                 siblings |= self._lead(f"Sibling {index} of {size}", website=f"big-{size}.ru")
             self.env.flush_all()
             self.env.invalidate_all()
-            with self.assertQueryCount(__system__=expected):
-                siblings.outbound_mark_network(head.id)
+            with self.assertQueryCount(outbound_salesman=44 if ODOO_19 else 43):
+                siblings.with_env(self.env).outbound_mark_network(head.id)
                 self.env.flush_all()
             self.assertEqual(head.outbound_network_sibling_ids, siblings)
-
-        count_queries(1, 1000)  # warm the caches: access rules, subtypes, system parameters
-        count_queries(5, 43)
-        count_queries(50, 43)
 
     def test_another_status_undoes_the_mark(self):
         head = self._lead("Head", phone="+7 495 123 45 67")

@@ -36,6 +36,40 @@ class _Undo(Exception):
     pass
 
 
+def kanban_load(model, domain, groupby, specification, order=None, limit=80):
+    """Open a grouped kanban view the way the web client does: the groups with the
+    field's ``group_expand`` (empty columns too), then the first ``limit`` records of
+    each open group, read with ``specification``. Return the number of records read.
+
+    Odoo 19 reads the records of the open groups inside ``web_read_group``; Odoo 18's
+    client asks ``web_search_read`` once per open group (at most 10 of them)."""
+    if compat.ODOO_19:
+        result = model.with_context(read_group_expand=True).web_read_group(
+            domain,
+            [groupby],
+            ["__count"],
+            order=order,
+            auto_unfold=True,
+            unfold_read_specification=specification,
+            unfold_read_default_limit=limit,
+        )
+        return sum(len(group.get("__records", [])) for group in result["groups"])
+    # Odoo 18 orders the groups by the groupby only; the records take the view's order.
+    groups = model.web_read_group(domain, [groupby], [groupby], lazy=True)["groups"]
+    opened = [group for group in groups if not group.get("__fold")][:10]
+    # Like the client, no records asked for an empty column.
+    opened = [group for group in opened if group.get(f"{groupby}_count", group.get("__count"))]
+    # The client counts a group's records up to its DEFAULT_COUNT_LIMIT (10,000), plus one.
+    return sum(
+        len(
+            model.web_search_read(group["__domain"], specification, limit=limit, order=order, count_limit=10001)[
+                "records"
+            ]
+        )
+        for group in opened
+    )
+
+
 def _reset_peak():
     try:
         with open("/proc/self/clear_refs", "w") as clear_refs:
@@ -195,8 +229,7 @@ def prepare():
     )
     template = cr.fetchone()[0]
     # The leads the repair cron would repair (rule 1 broken), all of them without a task.
-    cr.execute(Lead._outbound_broken_task_query(0, 10**9))
-    broken = [row[0] for row in cr.fetchall()]
+    broken = Lead.search([("outbound_task_broken", "=", True)]).ids
     cr.execute(
         SQL(
             """
@@ -591,8 +624,7 @@ def redial_cron():
 
 
 def repair_cron():
-    cr.execute(SQL("SELECT count(*) FROM (%s) AS broken", Lead._outbound_broken_task_query(0, 10**9)))
-    broken = cr.fetchone()[0]
+    broken = Lead.search_count([("outbound_task_broken", "=", True)])
     cr.execute("SELECT count(*) FROM crm_lead WHERE outbound_playbook_id IS NOT NULL AND active")
     governed = cr.fetchone()[0]
     result = measure(lambda run: Lead._cron_outbound_enforce_task())
@@ -727,8 +759,7 @@ def route_segments():
         [cold.id, leads.ids],
     )
     env.invalidate_all()
-    cr.execute(SQL("SELECT count(*) FROM (%s) AS misrouted", Lead._outbound_misrouted_query(0, 10**9)))
-    misrouted = cr.fetchone()[0]
+    misrouted = Lead.with_context(active_test=False).search_count(Lead._outbound_misrouted_domain())
     batches = []
     original = type(Lead)._outbound_route_by_segment
 
@@ -791,7 +822,7 @@ def kanban():
         bar = _progress_bar(view)
 
         def run(_run):
-            cards[groupby] = compat.kanban_load(Leads, domain, groupby, specification, order=order)
+            cards[groupby] = kanban_load(Leads, domain, groupby, specification, order=order)
             Leads.read_progress_bar(domain, groupby, bar)
 
         return run

@@ -1,7 +1,7 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
-from .crm_outbound_status import CONTACT_LEVELS, OUTCOMES
+from ..models.crm_outbound_status import CONTACT_LEVELS, OUTCOMES
 
 HOURS = [(f"{hour:02d}", f"{hour:02d}:00") for hour in range(24)]
 # Calls outside the dates the telephony contract accepts (2000-2100) are kept, but the

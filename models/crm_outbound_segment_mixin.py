@@ -1,4 +1,4 @@
-"""Segments of the calling base and the roles that serve them (DESIGN.md rule 5, issue 7)."""
+"""The lead's segment of the calling base and routing by segment (DESIGN.md rule 5, issue 7)."""
 
 import heapq
 from collections import defaultdict
@@ -6,93 +6,20 @@ from collections import defaultdict
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from .compat import add_unique_constraint, equality_search_values
+from .compat import domain_and, domain_or
+from .crm_outbound_segment_route import SEGMENTS
 
-SEGMENTS = [
-    ("never_called", "Never Called"),
-    ("refused_early", "Refused at Once"),
-    ("offer_refused", "Standard Offer Refused"),
-    ("special_offer_refused", "Special Offer Refused"),
-    ("lapsed_customer", "Lapsed Customer"),
-    ("active_customer", "Active Customer"),
-]
-ROLES = [
-    ("cold", "Cold Calling"),
-    ("win_back", "Win-Back"),
-    ("account_service", "Account Service"),
-]
-# Seed 003's answer: who serves each segment.
-DEFAULT_ROUTES = {
-    "never_called": "cold",
-    "refused_early": "cold",
-    "offer_refused": "cold",
-    "special_offer_refused": "win_back",
-    "lapsed_customer": "win_back",
-    "active_customer": "account_service",
-}
 # Writing these on a lead can change its segment or its partner's leads' segments.
 SEGMENT_TRIGGER_FIELDS = {"stage_id", "partner_id", "date_closed", "active", "company_id"}
 
 
-class ResCompany(models.Model):
-    _inherit = "res.company"
+class CrmOutboundSegmentMixin(models.AbstractModel):
+    """The lead's segment of the calling base and Route by Segment, for ``crm.lead``."""
 
-    outbound_lapse_months = fields.Integer(
-        "Customer Lapses After (Months)",
-        default=6,
-        help="A partner who bought within this many months is an active customer; one who "
-        "bought earlier is a lapsed customer.",
-    )
-
-
-class ResConfigSettings(models.TransientModel):
-    _inherit = "res.config.settings"
-
-    outbound_lapse_months = fields.Integer(related="company_id.outbound_lapse_months", readonly=False)
-
-
-class CrmTeam(models.Model):
-    _inherit = "crm.team"
-
-    outbound_role = fields.Selection(
-        ROLES,
-        index=True,
-        tracking=True,
-        help="The part of the calling base this team works: Route by Segment sends it the "
-        "leads of the segments its company maps to this role.",
-    )
-
-
-class CrmOutboundSegmentRoute(models.Model):
-    """Which role serves a segment, per company."""
-
-    _name = "crm.outbound.segment.route"
-    _description = "Outbound Segment Route"
-    _order = "company_id, segment"
-
-    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
-    segment = fields.Selection(SEGMENTS, required=True)
-    role = fields.Selection(ROLES, help="Leave empty to leave the segment's leads where they are.")
-
-    add_unique_constraint(
-        locals(),
-        "segment_uniq",
-        "UNIQUE(company_id, segment)",
-        "A segment is routed once per company.",
-    )
-
-    @api.model
-    def _outbound_role_by_segment(self, companies):
-        """{(company id, segment): role} of ``companies``."""
-        routes = self.sudo().search([("company_id", "in", companies.ids)])
-        return {(route.company_id.id, route.segment): route.role for route in routes}
-
-
-class CrmLead(models.Model):
-    _inherit = "crm.lead"
+    _name = "crm.outbound.segment.mixin"
+    _description = "Outbound Segments of Leads"
 
     outbound_segment = fields.Selection(
         SEGMENTS,
@@ -115,36 +42,30 @@ class CrmLead(models.Model):
     @api.depends("outbound_segment", "company_id")
     @api.depends_context("uid", "company")
     def _compute_outbound_segment_mine(self):
-        mine = self._outbound_my_segments()
+        mine = self.filtered_domain(self._outbound_segment_mine_domain())
         for lead in self:
-            company_id = lead.company_id.id or self.env.company.id
-            lead.outbound_segment_mine = mine is None or lead.outbound_segment in mine.get(company_id, ())
+            lead.outbound_segment_mine = lead in mine
 
     def _search_outbound_segment_mine(self, operator, value):
-        equality = equality_search_values(operator, value)
-        if not equality:
-            raise UserError(
-                _("My Team's Segments cannot be searched with %(operator)s %(value)s.", operator=operator, value=value)
-            )
-        positive, values = equality
-        wanted = {bool(v) for v in values} if positive else {True, False} - {bool(v) for v in values}
+        return self._outbound_boolean_search(
+            "outbound_segment_mine", operator, value, self._outbound_segment_mine_domain
+        )
+
+    @api.model
+    def _outbound_segment_mine_domain(self):
+        """The leads of the segments the current user's teams serve; every lead when the
+        user is in no team with a role. Leads without a company follow the routing of
+        the current company."""
         mine = self._outbound_my_segments()
-        if wanted == {True, False} or (mine is None and wanted == {True}):
+        if mine is None:
             return []
-        if not wanted or mine is None:
-            return [("id", "=", False)]
-        # One explicit ("|", "&") tree, so that "!" negates all of it. Leads without a company
-        # follow the routing of the current company.
-        terms = [
+        return domain_or(
             [
-                "&",
                 ("company_id", "in", [company_id, False] if company_id == self.env.company.id else [company_id]),
                 ("outbound_segment", "in", sorted(segments)),
             ]
             for company_id, segments in mine.items()
-        ] or [[("id", "=", False)]]
-        domain = ["|"] * (len(terms) - 1) + [term for company_terms in terms for term in company_terms]
-        return domain if wanted == {True} else ["!", *domain]
+        )
 
     @api.model
     def _outbound_my_segments(self):
@@ -184,13 +105,6 @@ class CrmLead(models.Model):
             # A won (or un-won) opportunity changes every lead of its commercial partner.
             partners |= self._outbound_segment_partners()
             self._outbound_leads_of_partners(partners)._outbound_update_segments()
-        return res
-
-    def _outbound_apply_status(self, status, code=None, comment=None, agreed_at=None, base_at=None, cancel_tasks=False):
-        res = super()._outbound_apply_status(
-            status, code, comment=comment, agreed_at=agreed_at, base_at=base_at, cancel_tasks=cancel_tasks
-        )
-        self._outbound_update_segments()
         return res
 
     def _outbound_segment_partners(self):
@@ -295,12 +209,13 @@ class CrmLead(models.Model):
     @api.model
     def _cron_outbound_segments(self, batch_size=1000):
         """Move the customers whose last purchase left the N months to lapsed."""
-        self.flush_model(["outbound_segment"])
 
         def update(rows):
             self.with_context(active_test=False).browse([row[0] for row in rows])._outbound_update_segments()
 
-        customers = self._outbound_locked_leads_query(SQL("lead.outbound_segment = 'active_customer'"))
+        customers = self.with_context(active_test=False)._outbound_locked_leads_query(
+            [("outbound_segment", "=", "active_customer")]
+        )
         self._outbound_run_in_batches(customers, update, batch_size)
 
     @api.model
@@ -316,34 +231,41 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    def _outbound_misrouted_query(self, after_id, limit):
-        """Leads not won (open or lost) whose team's role does not serve their segment, locked for this worker."""
-        query = self._outbound_locked_leads_query(
-            SQL(
-                """stage.is_won IS NOT TRUE
-               AND route.role IS NOT NULL
-               AND team.outbound_role IS DISTINCT FROM route.role
-               -- Leads of sales teams outside outbound calling (no role, no playbook) stay.
-               AND (team.id IS NULL OR team.outbound_role IS NOT NULL OR team.outbound_playbook_id IS NOT NULL)"""
-            ),
-            joins=SQL(
-                """JOIN crm_outbound_segment_route AS route
-                ON route.company_id = lead.company_id AND route.segment = lead.outbound_segment
-         LEFT JOIN crm_team AS team ON team.id = lead.team_id
-         LEFT JOIN crm_stage AS stage ON stage.id = lead.stage_id"""
-            ),
+    def _outbound_misrouted_domain(self):
+        """Misrouted (DESIGN.md rule 5): leads not won (open or lost: refusals are the
+        win-back team's base, seed 003) whose team's role is not the one their company
+        routes their segment to. Leads of sales teams outside outbound calling (no role,
+        no playbook) stay where they are."""
+        routes = self.env["crm.outbound.segment.route"].sudo().search([("role", "!=", False)])
+        wrong_team = domain_or(
+            [
+                ("company_id", "=", route.company_id.id),
+                ("outbound_segment", "=", route.segment),
+                "|",
+                ("team_id", "=", False),
+                ("team_id.outbound_role", "!=", route.role),
+            ]
+            for route in routes
         )
-        return query(after_id, limit)
+        outbound_team = [
+            "|",
+            "|",
+            ("team_id", "=", False),
+            ("team_id.outbound_role", "!=", False),
+            ("team_id.outbound_playbook_id", "!=", False),
+        ]
+        not_won = ["|", ("stage_id", "=", False), ("stage_id.is_won", "=", False)]
+        return domain_and([not_won, outbound_team, wrong_team])
 
     @api.model
     def _cron_outbound_route_segments(self, batch_size=1000):
         """Route by Segment over the whole base."""
-        self.flush_model(["outbound_segment", "team_id", "active", "stage_id", "company_id"])
 
         def route(rows):
             self.browse([row[0] for row in rows])._outbound_route_by_segment()
 
-        self._outbound_run_in_batches(self._outbound_misrouted_query, route, batch_size)
+        misrouted = self.with_context(active_test=False)._outbound_locked_leads_query(self._outbound_misrouted_domain())
+        self._outbound_run_in_batches(misrouted, route, batch_size)
 
     def action_outbound_route_by_segment(self):
         """Route by Segment on the selected leads; for supervisors and managers, since it moves
@@ -364,24 +286,14 @@ class CrmLead(models.Model):
         self._outbound_check_supervisor(_("Route by Segment (it moves leads between teams)"))
 
     def _outbound_route_by_segment(self):
-        """Move the leads (open or lost, not won) of ``self`` whose team's role does not serve their segment
-        to a team of the right role of their company, and to the salesperson of those
-        teams with the fewest open leads (round-robin on the load). Returns the moved leads."""
-        # Lost leads are routed too: refusals are the win-back manager's base (seed 003).
-        # Leads of sales teams outside outbound calling (no role, no playbook) stay.
-        leads = self.filtered(
-            lambda lead: (
-                not lead.stage_id.is_won
-                and lead.company_id
-                and (not lead.team_id or lead.team_id.outbound_role or lead.team_id.outbound_playbook_id)
-            )
-        )
+        """Move the misrouted leads of ``self`` (``_outbound_misrouted_domain``) to a team
+        of their segment's role in their company, and to the salesperson of those teams
+        with the fewest open leads (round-robin on the load). Returns the moved leads."""
+        leads = self.filtered_domain(self._outbound_misrouted_domain())
         role_by_segment = self.env["crm.outbound.segment.route"]._outbound_role_by_segment(leads.company_id)
         to_move = defaultdict(lambda: self.browse())
         for lead in leads:
-            role = role_by_segment.get((lead.company_id.id, lead.outbound_segment))
-            if role and lead.team_id.outbound_role != role:
-                to_move[lead.company_id, role] |= lead
+            to_move[lead.company_id, role_by_segment[lead.company_id.id, lead.outbound_segment]] |= lead
         if not to_move:
             return self.browse()
         teams = (

@@ -1,0 +1,1 @@
+from . import crm_outbound_call_report
