@@ -1,5 +1,6 @@
 from freezegun import freeze_time
 
+from odoo.addons.crm_outbound.models.crm_lead import OWN_WRITE
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
@@ -234,7 +235,7 @@ class TestOutboundControlLists(OutboundCase):
         self.env.invalidate_all()
         self.assertEqual(self._list("crm_lead_action_outbound_without_task"), old)
         # Several pending tasks break rule 1 as much as none: the list shows them too.
-        self.pending(called_twice).with_context(crm_outbound_applying=True).copy()
+        self.pending(called_twice).with_context(crm_outbound_applying=OWN_WRITE).copy()
         self.assertEqual(self._list("crm_lead_action_outbound_without_task"), old | called_twice)
         self.assertEqual(old.outbound_task_broken, True)
         self.assertEqual(called_twice.outbound_task_broken, True)

@@ -145,7 +145,7 @@ class TestOutboundLogCall(OutboundCase):
         leads = self._new_leads(50).with_env(self.env)
         self.env.flush_all()
         self.env.invalidate_all()
-        with self.assertQueryCount(outbound_salesman=41 if ODOO_19 else 38):
+        with self.assertQueryCount(outbound_salesman=41 if ODOO_19 else 40):
             lead.outbound_log_call({"status_id": self.st_interest.id})
             self.env.flush_all()
         self.env.invalidate_all()
