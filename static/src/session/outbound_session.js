@@ -10,27 +10,30 @@ const { DateTime } = luxon;
 
 // The operator's calling session (DESIGN.md rule 8): one lead at a time, claimed by
 // crm.lead.outbound_next_lead; one key per outcome; Log & next brings the next lead.
+// What the screen holds about the lead on display: cleared for each new lead.
+function blankCard() {
+    return {
+        paused: false,
+        card: null,
+        status: null,
+        codeId: false,
+        note: "",
+        agreedAt: false,
+        pickKey: false,
+        preview: false,
+        dialedAt: null,
+        skipping: false,
+        skipReason: "",
+    };
+}
+
 export class OutboundSession extends Component {
     static template = "crm_outbound.OutboundSession";
     static props = { ...standardActionServiceProps };
 
     setup() {
         this.orm = useService("orm");
-        this.state = useState({
-            loading: true,
-            paused: false,
-            card: null,
-            status: null,
-            codeId: false,
-            note: "",
-            agreedAt: false,
-            pickKey: false,
-            preview: false,
-            dialedAt: null,
-            skipping: false,
-            skipReason: "",
-            logged: 0,
-        });
+        this.state = useState({ ...blankCard(), loading: true, logged: 0 });
         useExternalListener(window, "keydown", this.onKeydown);
         onWillStart(() => this.next());
     }
@@ -43,20 +46,7 @@ export class OutboundSession extends Component {
     }
 
     show(card) {
-        Object.assign(this.state, {
-            loading: false,
-            paused: false,
-            card: card || null,
-            status: null,
-            codeId: false,
-            note: "",
-            agreedAt: false,
-            pickKey: false,
-            preview: false,
-            dialedAt: null,
-            skipping: false,
-            skipReason: "",
-        });
+        Object.assign(this.state, { ...blankCard(), loading: false, card: card || null });
     }
 
     get statuses() {
