@@ -247,7 +247,9 @@ class TestOutboundNetwork(OutboundCase):
                 siblings |= self._lead(f"Sibling {index} of {size}", website=f"big-{size}.ru")
             self.env.flush_all()
             self.env.invalidate_all()
-            with self.assertQueryCount(outbound_salesman=44 if ODOO_19 else 43):
+            # The same bound for 5 and 50 siblings: a per-sibling query would add 45. One
+            # query of slack: the count moves with the tests run before (README, issue 14).
+            with self.assertQueryCount(outbound_salesman=46 if ODOO_19 else 45):
                 siblings.with_env(self.env).outbound_mark_network(head.id)
                 self.env.flush_all()
             self.assertEqual(head.outbound_network_sibling_ids, siblings)
