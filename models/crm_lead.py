@@ -18,6 +18,13 @@ LOG_CALL_KEYS = {"status_id", "comment_code_id", "note", "duration", "call_at", 
 TASK_TRIGGER_FIELDS = {"team_id", "active", "stage_id", "type"}
 # Team leaders and sales managers (who imply it): the lost gate's override, routing, the CDR import.
 SUPERVISOR_GROUP = "sales_team.group_sale_salesman_all_leads"
+# What the lost gate records on a lead lost below the minimum (DESIGN.md rule 3).
+LOST_MARK_FIELDS = (
+    "outbound_lost_improperly",
+    "outbound_lost_override",
+    "outbound_lost_override_reason",
+    "outbound_lost_override_user_id",
+)
 # Facts derived from the calls and the module's rules (DESIGN.md rule 6): users read them,
 # only the module's own code writes them (``_outbound_write_facts``).
 FACT_FIELDS = (
@@ -31,10 +38,7 @@ FACT_FIELDS = (
     "outbound_due_notified_at",
     "outbound_overdue_reported_at",
     "outbound_first_days_target",
-    "outbound_lost_improperly",
-    "outbound_lost_override",
-    "outbound_lost_override_reason",
-    "outbound_lost_override_user_id",
+    *LOST_MARK_FIELDS,
     "outbound_network_head_id",
     "outbound_segment",
 )
@@ -52,6 +56,20 @@ class _OwnWrite:
 
 
 OWN_WRITE = _OwnWrite()
+
+
+def own_write(records):
+    """``records`` for the module's own code: writes of facts allowed, the rules not
+    applied again by the overrides of ``crm.lead`` and ``mail.activity`` (the one
+    recursion guard, see ``OWN_WRITE``)."""
+    return records.with_context(crm_outbound_applying=OWN_WRITE)
+
+
+def is_own_write(records):
+    """Whether the module's own code is at work on ``records`` (see ``own_write``)."""
+    return records.env.context.get("crm_outbound_applying") is OWN_WRITE
+
+
 FIRST_DAYS_STATES = [("ongoing", "In Progress"), ("met", "Met"), ("missed", "Missed")]
 # Why a candidate is a network sibling, in the order the finder's query returns them.
 SIBLING_REASONS = ("company", "phone", "email", "website")
@@ -583,50 +601,82 @@ class CrmLead(models.Model):
 
     def write(self, vals):
         if self._outbound_is_own():
-            if vals.get("active") and not all(self.mapped("active")):
-                vals = {**vals, **self._outbound_clear_lost_marks_vals()}
-            return super().write(vals)
+            # The module's own code applies the rules itself (see OWN_WRITE).
+            return super().write(self._outbound_restore_vals(vals))
         self._outbound_check_facts([vals])
+        self._outbound_gate_archive(vals)
+        vals = self._outbound_restore_vals(vals)
+        lost_outside = self._outbound_lost_outside_playbooks(vals)
+        self._outbound_leave_status_for_team(vals)
+        res = super().write(vals)
+        lost_outside._outbound_gate_entering_lost()
+        self._outbound_leave_status_for_salesperson(vals)
+        self._outbound_apply_written_status(vals)
+        self._outbound_follow_salesperson(vals)
+        self._outbound_restart_first_days(vals)
+        return res
+
+    # Each step of write(), in the order it runs: the lost gate and what a write changes
+    # before Odoo writes, then the rules the written values trigger.
+
+    def _outbound_gate_archive(self, vals):
         # Every route to lost archives the lead (the lost dialog, action_set_lost, a lost
         # status, the archive action, an import): the lost gate sits here, before anything else.
         if "active" in vals and not vals["active"]:
             self.filtered("active")._outbound_pass_lost_gate(lost_reason_id=vals.get("lost_reason_id"))
-        elif vals.get("active") and not all(self.mapped("active")):
-            vals = {**vals, **self._outbound_clear_lost_marks_vals()}
+
+    def _outbound_restore_vals(self, vals):
+        """``vals``, with the lost marks cleared when it restores a lost lead of ``self``."""
+        if vals.get("active") and not all(self.mapped("active")):
+            # A restored lead is no longer lost: its marks would count it in the lists.
+            return {**vals, **dict.fromkeys(LOST_MARK_FIELDS, False)}
+        return vals
+
+    def _outbound_lost_outside_playbooks(self, vals):
+        """The lost leads of ``self`` that ``vals`` may move into a playbook team."""
+        if {"team_id", "user_id"} & set(vals):
+            return self.filtered(lambda lead: not lead.active and not lead.outbound_playbook_id)
+        return self.browse()
+
+    def _outbound_gate_entering_lost(self):
         # A lost lead moved from outside outbound calling into a playbook team enters it
         # lost: the gate holds it as if it were lost there (no detour round the gate).
-        lost_outside = (
-            self.filtered(lambda lead: not lead.active and not lead.outbound_playbook_id)
-            if {"team_id", "user_id"} & set(vals)
-            else self.browse()
-        )
+        self.filtered(lambda lead: not lead.active)._outbound_pass_lost_gate(entering=True)
+
+    def _outbound_leave_status_for_team(self, vals):
         # A status belongs to one playbook: leads moved to a team with another playbook
         # (or none) leave their status behind instead of failing the consistency check.
         if "team_id" in vals and "outbound_status_id" not in vals:
-            playbook = self.env["crm.team"].browse(vals["team_id"]).outbound_playbook_id
-            self._outbound_clear_foreign_status(playbook)
-        res = super().write(vals)
-        lost_outside.filtered(lambda lead: not lead.active)._outbound_pass_lost_gate(entering=True)
+            self._outbound_clear_foreign_status(self.env["crm.team"].browse(vals["team_id"]).outbound_playbook_id)
+
+    def _outbound_leave_status_for_salesperson(self, vals):
+        # Odoo moves a lead to its new salesperson's team when the old one lacks them.
         if "user_id" in vals and "team_id" not in vals:
-            # Odoo moves a lead to its new salesperson's team when the old one lacks them.
             for playbook, leads in self.grouped("outbound_playbook_id").items():
                 leads._outbound_clear_foreign_status(playbook)
+
+    def _outbound_apply_written_status(self, vals):
+        # A status written by hand (a form, a list, an import) is applied: its cadence, its
+        # outcome, its task. Other changes may make a lead start or stop needing a task.
         if "outbound_status_id" in vals:
             status = self.env["crm.outbound.status"].browse(vals["outbound_status_id"])
             code = self.env["crm.outbound.comment.code"].browse(vals.get("outbound_comment_code_id"))
             self._outbound_apply_status(status, code, agreed_at=vals.get("outbound_agreed_at"))
         elif TASK_TRIGGER_FIELDS & set(vals):
             self._outbound_ensure_task()
+
+    def _outbound_follow_salesperson(self, vals):
+        # The task follows the lead; the new salesperson hears of the lead from Odoo's
+        # assignment notice, not once more for its task.
         if "user_id" in vals:
-            # The task follows the lead; the new salesperson hears of the lead from
-            # Odoo's assignment notice, not once more for its task.
             self._outbound_pending_tasks().with_context(mail_activity_quick_update=True).write(
                 {"user_id": vals["user_id"] or self.env.uid}
             )
+
+    def _outbound_restart_first_days(self, vals):
+        # A new assignment starts new first days.
         if {"user_id", "team_id", "date_open"} & set(vals):
-            # A new assignment starts new first days.
             self._outbound_update_first_days()
-        return res
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_outbound_calls(self):
@@ -649,11 +699,11 @@ class CrmLead(models.Model):
 
     def _outbound_is_own(self):
         """Whether the module's own code is writing (see ``OWN_WRITE``)."""
-        return self.env.context.get("crm_outbound_applying") is OWN_WRITE
+        return is_own_write(self)
 
     def _outbound_own(self):
         """``self`` for the module's own writes: facts allowed, no write side effects."""
-        return self.with_context(crm_outbound_applying=OWN_WRITE)
+        return own_write(self)
 
     def _outbound_write_facts(self, vals):
         """The one writer of the facts of ``FACT_FIELDS`` (counters, streaks, flags,
@@ -1226,16 +1276,6 @@ class CrmLead(models.Model):
         self._message_log_batch(bodies=bodies)
 
     @api.model
-    def _outbound_clear_lost_marks_vals(self):
-        # A restored lead is no longer lost: its marks would count it in the lists.
-        return {
-            "outbound_lost_improperly": False,
-            "outbound_lost_override": False,
-            "outbound_lost_override_reason": False,
-            "outbound_lost_override_user_id": False,
-        }
-
-    @api.model
     def _outbound_is_supervisor(self, user=None):
         """Whether ``user`` is a supervisor (a team leader or a sales manager); by
         default the current user, superuser code counting as one."""
@@ -1504,9 +1544,9 @@ class CrmLead(models.Model):
         pending = self._outbound_pending_tasks()
         if pending:
             if cancel_tasks:
-                pending.with_context(crm_outbound_applying=OWN_WRITE).unlink()
+                own_write(pending).unlink()
             else:
-                pending.with_context(crm_outbound_applying=OWN_WRITE)._action_done(feedback=feedback)
+                own_write(pending)._action_done(feedback=feedback)
         lead_ids_by_next_at = defaultdict(list)
         for lead in self:
             lead_ids_by_next_at[next_at_by_lead.get(lead) or False].append(lead.id)
@@ -1540,7 +1580,7 @@ class CrmLead(models.Model):
             groups[activity_type, deadline, user, summary].append(lead.id)
         # The tasks come by the hundred (every call, every repair, every reassignment):
         # they show in the salesperson's activities, without a mail for each.
-        leads = self.with_context(crm_outbound_applying=OWN_WRITE, mail_activity_quick_update=True)
+        leads = self._outbound_own().with_context(mail_activity_quick_update=True)
         for (activity_type, deadline, user, summary), lead_ids in groups.items():
             leads.browse(lead_ids).activity_schedule(
                 activity_type_id=activity_type.id,
@@ -1560,9 +1600,7 @@ class CrmLead(models.Model):
         missing = governed.filtered(lambda lead: lead.id not in by_lead)
         extra = self.env["mail.activity"].concat(*(tasks[1:] for tasks in by_lead.values()))
         if extra:
-            extra.with_context(crm_outbound_applying=OWN_WRITE)._action_done(
-                feedback=_("Closed: a lead keeps exactly one pending task.")
-            )
+            own_write(extra)._action_done(feedback=_("Closed: a lead keeps exactly one pending task."))
         if missing:
             # A task closed without a call: the status's follow-up starts again from now.
             now = fields.Datetime.now()

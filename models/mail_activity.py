@@ -1,7 +1,7 @@
 from odoo import _, api, models
 from odoo.exceptions import UserError
 
-from .crm_lead import OWN_WRITE
+from .crm_lead import is_own_write
 
 
 class MailActivity(models.Model):
@@ -9,7 +9,7 @@ class MailActivity(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if self.env.context.get("crm_outbound_applying") is not OWN_WRITE:
+        if not is_own_write(self):
             self._outbound_check_single_task(vals_list)
         return super().create(vals_list)
 
@@ -27,7 +27,7 @@ class MailActivity(models.Model):
 
     def _outbound_leads(self):
         """The leads of these activities whose task rule 1 must re-check afterwards."""
-        if self.env.context.get("crm_outbound_applying") is OWN_WRITE:
+        if is_own_write(self):
             return self.env["crm.lead"]
         lead_ids = {activity.res_id for activity in self if activity.res_model == "crm.lead"}
         return self.env["crm.lead"].browse(lead_ids).exists()
