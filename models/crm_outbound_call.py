@@ -45,6 +45,24 @@ EXTERNAL_ID_CONSTRAINT = "crm_outbound_call_external_id_uniq"
 INTEGRATION_GROUP = "crm_outbound.group_outbound_integration"
 
 
+# The range of dates the KPI report dates (report/crm_outbound_call_report.py), and the
+# origin of the operator's hour numbers.
+KPI_FIRST_DAY, KPI_END_DAY = datetime(2000, 1, 1), datetime(2101, 1, 1)
+
+
+def operator_hour_number(call_at, tz_name):
+    """The local hour of ``call_at`` (naive UTC) in the time zone ``tz_name`` (UTC if
+    unknown), in hours from 2000-01-01 00:00 local; 0 outside the report's dates."""
+    if not call_at or not KPI_FIRST_DAY <= call_at < KPI_END_DAY:
+        return 0
+    try:
+        zone = pytz.timezone(tz_name or "UTC")
+    except pytz.UnknownTimeZoneError:
+        zone = pytz.utc
+    local = pytz.utc.localize(call_at).astimezone(zone).replace(tzinfo=None)
+    return int((local - KPI_FIRST_DAY).total_seconds() // 3600)
+
+
 class CallItemError(Exception):
     """One telephony item is wrong: ``field`` and ``value`` say where."""
 
@@ -119,12 +137,31 @@ class CrmOutboundCall(models.Model):
         help="The number was on the do-not-call list when the call was stored (DESIGN.md rule 7).",
     )
 
+    # The KPI report's day, hour and hours of work (report/crm_outbound_call_report.py)
+    # read this one stored number instead of resolving a time zone per call.
+    operator_hour = fields.Integer(
+        "Operator's Local Hour Number",
+        compute="_compute_operator_hour",
+        store=True,
+        precompute=True,
+        readonly=True,
+        help="The local hour of the call in the operator's time zone when it was stored, "
+        "counted in hours from 2000-01-01 00:00 (0 for a call outside 2000-2100).",
+    )
+
     add_unique_constraint(
         locals(),
         "external_id_uniq",
         "UNIQUE(integration_user_id, external_id)",
         "A call with this external id was already reported by this integration.",
     )
+
+    # A fact of the moment the call is stored, like the operator's time zone it reads:
+    # an operator who moves later keeps the hours he worked where he was.
+    @api.depends("call_at", "user_id")
+    def _compute_operator_hour(self):
+        for call in self:
+            call.operator_hour = operator_hour_number(call.call_at, call.user_id.tz)
 
     # A fact of the moment the call is stored: taking the number off the list later
     # does not clear it (no dependency on the blacklist).

@@ -8,10 +8,11 @@ HOURS = [(f"{hour:02d}", f"{hour:02d}:00") for hour in range(24)]
 # report shows them without a date: one call dated 9999-12-31 would otherwise overflow
 # Python's dates in every graph by day.
 FIRST_DAY, END_DAY = "2000-01-01", "2101-01-01"
-# Paid hours and paid cost count once per operator and local day. One DISTINCT sum
-# carries both over a day key: key * 2^128 + cost in cents * 2^48 + paid hours in
-# hundredths, and the low bits give the sums back (bounded far below 2^48 and 2^80).
-PAY_SHIFT, KEY_SHIFT = 2**48, 2**128
+# An hour of work is one number: the operator's id in the high 32 bits, his local hour
+# number (operator_hour, shifted by HOUR_SHIFT to stay positive) in the low ones.
+# HOUR_SHIFT is a whole number of days, so the slot's low bits divided by 24 give the
+# local day (paid time counts once per operator and local day).
+HOUR_SHIFT, LOW_BITS = 240000, 2**32 - 1
 
 
 class CrmOutboundCallReport(models.Model):
@@ -125,37 +126,26 @@ class CrmOutboundCallReport(models.Model):
 
     def _query(self):
         in_range = SQL("(call.call_at >= %s AND call.call_at < %s)", FIRST_DAY, END_DAY)
-        # The operator's time zone, if PostgreSQL knows it (a bad name would break the view).
-        local_at = SQL(
-            "(CASE WHEN %s THEN call.call_at AT TIME ZONE 'UTC' AT TIME ZONE COALESCE(tz.name, 'UTC') END)", in_range
-        )
+        # The operator's local hour, stored on the call (operator_hour): hours from
+        # 2000-01-01 00:00 local, so that the day, the hour and the hours of work are
+        # integer arithmetic on one column, with no time zone resolved per call.
+        hour = SQL("(CASE WHEN %s THEN call.operator_hour END)", in_range)
+        day_number = SQL("((%s + 240000) / 24 - 10000)", hour)
+        # The client's time zone (the lead's), else the operator's current one.
         client_at = SQL("(call.call_at AT TIME ZONE 'UTC' AT TIME ZONE COALESCE(client_tz.name, tz.name, 'UTC'))")
         # The lead's last call carries its closing.
         closed = SQL(
             "(lead.outbound_last_call_at = call.call_at AND (lead.active IS NOT TRUE OR stage.is_won IS TRUE))"
         )
-        # A won lead's last result call before its win: a lookup on the lead's calls,
-        # only for result calls of won leads.
-        won = SQL(
-            """(CASE WHEN status.is_result AND lead.active AND stage.is_won
-                          AND call.call_at <= lead.date_closed + interval '1 minute'
-                     THEN NOT EXISTS (
-                          SELECT 1
-                            FROM crm_outbound_call AS later
-                            JOIN crm_outbound_status AS later_status
-                                 ON later_status.id = later.status_id AND later_status.is_result
-                           WHERE later.lead_id = call.lead_id
-                             AND (later.call_at, later.id) > (call.call_at, call.id)
-                             AND later.call_at <= lead.date_closed + interval '1 minute')
-                     ELSE FALSE END)"""
-        )
-        day_key = SQL("(call.user_id::numeric * 40000 + (%s::date - %s::date))", local_at, FIRST_DAY)
+        # A won lead's last result call before its win, found once per won lead (one
+        # pass over the result calls of won leads) rather than looked up per call.
+        won = SQL("((winner.call_id = call.id) IS TRUE)")
         return SQL(
             """
             SELECT call.id,
                    CASE WHEN %(in_range)s THEN call.call_at END AS call_at,
-                   %(local_at)s::date AS call_date,
-                   to_char(%(local_at)s, 'HH24') AS call_hour,
+                   DATE '2000-01-01' + %(day_number)s AS call_date,
+                   lpad(mod(%(hour)s + 240000, 24)::text, 2, '0') AS call_hour,
                    CASE WHEN %(in_range)s THEN to_char(%(client_at)s, 'HH24') END AS client_hour,
                    call.user_id,
                    call.team_id,
@@ -186,12 +176,7 @@ class CrmOutboundCallReport(models.Model):
                    (call.user_id IS NOT NULL AND %(in_range)s)::int AS work_hours,
                    -- one number per operator and local hour: counting distinct numbers
                    -- sorts far faster than (operator, hour) pairs
-                   (call.user_id::bigint << 32)
-                       + floor(date_part('epoch', %(local_at)s) / 3600)::bigint AS work_slot,
-                   %(day_key)s * %(key_shift)s
-                       + round((COALESCE(pay.paid_hours, 0) * COALESCE(pay.hourly_cost, 0) * 100)::numeric)
-                           * %(pay_shift)s
-                       + round((COALESCE(pay.paid_hours, 0) * 100)::numeric) AS pay_slot,
+                   (call.user_id::bigint << 32) + %(hour)s + %(hour_shift)s AS work_slot,
                    NULL::float AS results_per_hour,
                    NULL::float AS calls_per_hour,
                    NULL::float AS won_per_hour,
@@ -211,23 +196,25 @@ class CrmOutboundCallReport(models.Model):
          LEFT JOIN crm_lead AS lead ON lead.id = call.lead_id
          LEFT JOIN crm_stage AS stage ON stage.id = lead.stage_id
          LEFT JOIN %(zones)s AS client_tz ON client_tz.name = lead.outbound_tz
-              -- an operator in several teams is paid once: the highest of his memberships
          LEFT JOIN (
-                SELECT user_id, max(outbound_paid_hours) AS paid_hours, max(outbound_hourly_cost) AS hourly_cost
-                  FROM crm_team_member
-                 WHERE active
-              GROUP BY user_id
-              ) AS pay ON pay.user_id = call.user_id
+                SELECT won_call.lead_id,
+                       (array_agg(won_call.id ORDER BY won_call.call_at DESC, won_call.id DESC))[1] AS call_id
+                  FROM crm_outbound_call AS won_call
+                  JOIN crm_lead AS won_lead ON won_lead.id = won_call.lead_id AND won_lead.active
+                  JOIN crm_stage AS won_stage ON won_stage.id = won_lead.stage_id AND won_stage.is_won
+                 WHERE won_call.is_result
+                   AND won_call.call_at <= won_lead.date_closed + interval '1 minute'
+              GROUP BY won_call.lead_id
+              ) AS winner ON winner.lead_id = call.lead_id
             """,
             in_range=in_range,
-            local_at=local_at,
+            hour=hour,
+            day_number=day_number,
             client_at=client_at,
             closed=closed,
             won=won,
             zones=SQL("(SELECT DISTINCT name FROM pg_timezone_names)"),
-            day_key=day_key,
-            key_shift=KEY_SHIFT,
-            pay_shift=PAY_SHIFT,
+            hour_shift=HOUR_SHIFT,
         )
 
     def _read_group_select(self, aggregate_spec, query):
@@ -248,11 +235,30 @@ class CrmOutboundCallReport(models.Model):
             return SQL("(%s)::float * %s / NULLIF(%s, 0)", numerator, factor, denominator)
 
         # Identical aggregates are computed once per query: every measure below shares
-        # one sort for the hours and one for the pay.
-        hours = SQL("COUNT(DISTINCT %s)", SQL.identifier(self._table, "work_slot"))
-        pay = SQL("SUM(DISTINCT %s)", SQL.identifier(self._table, "pay_slot"))
-        paid_hours = SQL("(mod(%s, %s) / 100)", pay, PAY_SHIFT)
-        paid_cost = SQL("(mod(div(%s, %s), %s) / 100)", pay, PAY_SHIFT, KEY_SHIFT // PAY_SHIFT)
+        # one sort of the group's hour slots, into the array of its distinct hours of work.
+        # Paid time is read from that (small) array: its distinct operator-days, each paid
+        # once at the highest of the operator's memberships.
+        slot = SQL.identifier(self._table, "work_slot")
+        slots = SQL("array_agg(DISTINCT %s) FILTER (WHERE %s IS NOT NULL)", slot, slot)
+        hours = SQL("COALESCE(cardinality(%s), 0)", slots)
+
+        def paid(amount):
+            return SQL(
+                """(SELECT SUM(round((%(amount)s)::numeric, 2))
+                      FROM (SELECT DISTINCT slot >> 32 AS user_id, (slot & %(low)s) / 24 AS day
+                              FROM unnest(%(slots)s) AS slot) AS day
+                 LEFT JOIN (SELECT user_id, max(outbound_paid_hours) AS paid_hours,
+                                   max(outbound_hourly_cost) AS hourly_cost
+                              FROM crm_team_member
+                             WHERE active
+                          GROUP BY user_id) AS pay ON pay.user_id = day.user_id)""",
+                amount=amount,
+                low=LOW_BITS,
+                slots=slots,
+            )
+
+        paid_hours = paid(SQL("COALESCE(pay.paid_hours, 0)"))
+        paid_cost = paid(SQL("COALESCE(pay.paid_hours, 0) * COALESCE(pay.hourly_cost, 0)"))
         return {
             "work_hours": hours,
             "results_per_hour": ratio(SQL("SUM(%s)", column("result_count")), hours),

@@ -46,8 +46,9 @@ class TestOutboundReportBounds(OutboundCase):
         for lead, (name, at) in zip(leads, cls.dates.items(), strict=True):
             with freeze_time("2026-03-04 10:00:00"):
                 call_id = lead.with_user(cls.operator).outbound_log_call({"status_id": cls.st_no_answer.id})[0]
-            # Behind the telephony's validation: data that came from elsewhere.
-            cls.env.cr.execute("UPDATE crm_outbound_call SET call_at = %s WHERE id = %s", [at, call_id])
+            # Behind the telephony's validation: data that came from elsewhere (written
+            # as the superuser, so that the stored local hour follows).
+            cls.env["crm.outbound.call"].sudo().browse(call_id).write({"call_at": at})
             cls.call_by_name[call_id] = name
         cls.env.invalidate_all()
 
@@ -378,3 +379,152 @@ class TestOutboundPlaybookForm(OutboundCase):
         texts = [playbooks.mapped("description"), playbooks.status_ids.mapped("description")]
         stale = [text for batch in texts for text in batch if text and pattern.search(text)]
         self.assertFalse(stale)
+
+
+@tagged("post_install", "-at_install")
+class TestOutboundReportStoredHours(OutboundCase):
+    """The report reads the operator's local hour stored on each call (operator_hour),
+    and finds a won lead's winning call when it reads: both must hold whatever path
+    stored the call, and whatever happens to the lead afterwards.
+
+    The Moscow salesman (UTC+3) calls at 06:10 UTC on 2 March: 09:00-10:00 local."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.supervisor = new_test_user(
+            cls.env, login="outbound_stored_supervisor", groups="sales_team.group_sale_salesman_all_leads"
+        )
+        cls.pbx = new_test_user(cls.env, login="outbound_stored_pbx", groups="crm_outbound.group_outbound_integration")
+        cls.st_won = cls.env["crm.outbound.status"].create(
+            {
+                "playbook_id": cls.playbook.id,
+                "sequence": 5,
+                "code": "won",
+                "name": "Bought",
+                "contact_level": "decision_maker",
+                "outcome": "success",
+                "is_result": True,
+                "is_final": True,
+                "lead_action": "won",
+                "task_timing": "none",
+            }
+        )
+
+    def _report(self, domain, groupby, measures):
+        Report = self.env["crm.outbound.call.report"].with_user(self.supervisor)
+        return Report._read_group([("team_id", "=", self.team.id), *domain], groupby, measures)
+
+    def _local(self, calls):
+        """{call id: (local day, local hour)} as the report shows them."""
+        rows = self.env["crm.outbound.call.report"].search_read([("id", "in", calls.ids)], ["call_date", "call_hour"])
+        return {row["id"]: (str(row["call_date"]), row["call_hour"]) for row in rows}
+
+    def test_every_path_stores_the_local_hour(self):
+        leads = self._new_leads(5)
+        # The dialog.
+        with freeze_time("2026-03-02 06:10:00"):
+            self.env["crm.lead.log.call"].with_user(self.salesman).create(
+                {"lead_ids": [(6, 0, leads[0].ids)], "status_id": self.st_no_answer.id}
+            ).action_log_call()
+        # The public method, one lead and several at once.
+        with freeze_time("2026-03-02 06:20:00"):
+            leads[1].with_user(self.salesman).outbound_log_call({"status_id": self.st_no_answer.id})
+            leads[2:4].with_user(self.salesman).outbound_log_call({"status_id": self.st_no_answer.id})
+        # Telephony: the operator's login, the time with its offset.
+        self.env["crm.outbound.call"].with_user(self.pbx)._outbound_ingest(
+            [
+                {
+                    "external_id": "stored-1",
+                    "started_at": "2026-03-02T09:30:00+03:00",
+                    "duration": 10,
+                    "answered": True,
+                    "lead_id": leads[4].id,
+                    "operator": self.salesman.login,
+                }
+            ]
+        )
+        # A CDR import by a supervisor, in his time zone.
+        result = (
+            self.env["crm.outbound.call"]
+            .with_user(self.supervisor)
+            .with_context(tz="Europe/Moscow")
+            .load(
+                ["external_id", "lead_id/.id", "call_at", "duration", "answered", "user_id"],
+                [["stored-2", str(leads[4].id), "2026-03-02 09:40:00", "0", "0", self.salesman.login]],
+            )
+        )
+        self.assertFalse(result["messages"], result["messages"])
+        calls = leads.outbound_call_ids
+        self.assertEqual(len(calls), 6)
+        self.assertEqual(set(calls.mapped("user_id")), {self.salesman})
+        self.assertEqual(set(self._local(calls).values()), {("2026-03-02", "09")})
+        self.assertEqual(set(calls.mapped("operator_hour")), {(date(2026, 3, 2) - date(2000, 1, 1)).days * 24 + 9})
+        self.assertEqual(self._report([("id", "in", calls.ids)], [], ["call_count:sum", "work_hours:sum"]), [(6, 1)])
+
+    def test_an_operator_who_moves_keeps_his_hours(self):
+        """The hours are those of the operator's time zone when he called: a time zone
+        changed later (he moved, or fixed it) does not move the hours he worked."""
+        lead = self._new_leads()
+        with freeze_time("2026-03-02 06:10:00"):
+            lead.with_user(self.salesman).outbound_log_call({"status_id": self.st_no_answer.id})
+        self.salesman.tz = "America/New_York"
+        with freeze_time("2026-03-02 15:10:00"):  # 10:10 in New York
+            lead.with_user(self.salesman).outbound_log_call({"status_id": self.st_no_answer.id})
+        self.env.flush_all()
+        self.assertEqual(
+            sorted(self._local(lead.outbound_call_ids).values()), [("2026-03-02", "09"), ("2026-03-02", "10")]
+        )
+        self.assertEqual(
+            self._report([("lead_id", "=", lead.id)], [], ["call_count:sum", "work_hours:sum"]),
+            [(2, 2)],
+            "two hours of work: 09:00 in Moscow and 10:00 in New York",
+        )
+
+    def _won(self, leads):
+        return {
+            group[0]: group[1:]
+            for group in self._report(
+                [("lead_id", "in", leads.ids)], ["lead_id"], ["won_count:sum", "won_revenue:sum", "result_count:sum"]
+            )
+        }
+
+    def test_won_later_reopened_and_won_again(self):
+        """The winning call follows the lead: won after the call, moved back to an open
+        stage, won again: the report says so each time, nothing stored on the calls."""
+        lead = self._new_leads(expected_revenue=700)
+        with freeze_time("2026-03-02 06:10:00"):
+            lead.with_user(self.salesman).outbound_log_call({"status_id": self.st_interest.id})
+        with freeze_time("2026-03-02 08:00:00"):
+            lead.with_user(self.salesman).outbound_log_call({"status_id": self.st_no_answer.id})
+        self.assertEqual(self._won(lead), {lead: (0, 0.0, 1)}, "open: nobody has won it")
+        with freeze_time("2026-03-03 10:00:00"):
+            lead.action_set_won()
+        self.assertEqual(self._won(lead), {lead: (1, 700.0, 1)}, "won the next day: the result call gets it")
+        self.env.flush_all()
+        winner = self.env["crm.outbound.call.report"].search([("lead_id", "=", lead.id), ("won_count", "=", 1)])
+        self.assertEqual(winner.status_id, self.st_interest)
+        lead.stage_id = self.env["crm.stage"].search([("is_won", "=", False)], limit=1)
+        self.assertEqual(self._won(lead), {lead: (0, 0.0, 1)}, "reopened: no client")
+        with freeze_time("2026-03-04 10:00:00"):
+            lead.action_set_won()
+        self.assertEqual(self._won(lead), {lead: (1, 700.0, 1)})
+
+    def test_won_after_a_merge(self):
+        """Merging moves the calls: the surviving lead's win goes to the last result call
+        of all of them, and the calls keep their hours."""
+        first = self._new_leads(name="Merge A", expected_revenue=300)
+        second = self._new_leads(name="Merge B", expected_revenue=300)
+        with freeze_time("2026-03-02 06:10:00"):
+            first.with_user(self.salesman).outbound_log_call({"status_id": self.st_interest.id})
+        with freeze_time("2026-03-02 07:10:00"):
+            second.with_user(self.salesman).outbound_log_call({"status_id": self.st_interest.id})
+        calls = (first | second).outbound_call_ids
+        merged = (first | second)._merge_opportunity()
+        self.assertEqual(merged.outbound_call_ids, calls)
+        with freeze_time("2026-03-02 08:00:00"):
+            merged.action_set_won()
+        self.env.flush_all()
+        winners = self.env["crm.outbound.call.report"].search([("id", "in", calls.ids), ("won_count", "=", 1)])
+        self.assertEqual(winners.call_at, dt("2026-03-02 07:10:00"), "the later result call")
+        self.assertEqual(sorted(self._local(calls).values()), [("2026-03-02", "09"), ("2026-03-02", "10")])

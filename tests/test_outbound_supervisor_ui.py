@@ -19,13 +19,9 @@ class TestOutboundSupervisorUi(OutboundCase, HttpCase):
         ):
             lead.with_user(cls.admin).outbound_log_call({"status_id": status.id, "duration": 95})
         calls = leads.outbound_call_ids.sorted("id")
-        cls.env.cr.execute(
-            "UPDATE crm_outbound_call SET call_at = %s WHERE id = %s", ["2100-12-31 23:59:59", calls[2].id]
-        )
-        cls.env.cr.execute(
-            "UPDATE crm_outbound_call SET call_at = %s WHERE id = %s", ["9999-12-31 12:00:00", calls[3].id]
-        )
-        cls.env.invalidate_all()
+        calls[2].sudo().write({"call_at": "2100-12-31 23:59:59"})
+        calls[3].sudo().write({"call_at": "9999-12-31 12:00:00"})
+        cls.env.flush_all()
 
     def test_kpi_pivot_and_graphs(self):
         for xmlid, tour in (
