@@ -8,7 +8,7 @@ import pytz
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, mute_logger
 
 from .compat import add_unique_constraint
 
@@ -879,7 +879,9 @@ class CrmOutboundCall(models.Model):
             with self.env.cr.savepoint():
                 # The integration user's own right to create calls; the effects on the
                 # leads are the module's own (DESIGN.md rule 6).
-                calls = self._outbound_create_reported(vals_list)
+                calls = self._outbound_create_once(vals_list)
+                for item, call in zip(items, calls, strict=True):
+                    item["stored_call"] = call
                 leads = leads.with_context(mail_activity_quick_update=True)
                 leads._outbound_count_calls(calls.sudo())
                 leads._outbound_update_first_days()
@@ -903,12 +905,14 @@ class CrmOutboundCall(models.Model):
         for (status, code, agreed_at), group in groups.items():
             group_leads = leads.browse([item["lead"].id for item in group])
             base_at = {item["lead"].id: item["call"]["call_at"] for item in group}
+            # The calls say who made them: a lead the lost gate holds tells its operator.
+            calls = self.concat(*(item["stored_call"] for item in group if item.get("stored_call")))
             if not single:
-                group_leads._outbound_apply_call_status(status, code, "", agreed_at, base_at)
+                group_leads._outbound_apply_call_status(status, code, "", agreed_at, base_at, calls=calls)
                 continue
             try:
                 with self.env.cr.savepoint():
-                    group_leads._outbound_apply_call_status(status, code, "", agreed_at, base_at)
+                    group_leads._outbound_apply_call_status(status, code, "", agreed_at, base_at, calls=calls)
             except (UserError, ValidationError, AccessError) as error:
                 group[0]["reasons"].append(_("status not applied: %(error)s", error=error.args[0]))
 
@@ -930,7 +934,18 @@ class CrmOutboundCall(models.Model):
         vals = Lead._prepare_call_vals(Lead, call, operator=operator, source=source)
         vals.update(self._outbound_item_extra_vals(item))
         vals["unmatched_reason"] = "; ".join(item["reasons"]) or False
-        return self._outbound_create_reported([vals])
+        return self._outbound_create_once([vals])
+
+    @api.model
+    def _outbound_create_once(self, vals_list):
+        """``_outbound_create_reported`` for calls that another delivery may have
+        stored meanwhile: the unique index on the external id refuses the second one
+        (``UniqueViolation``, which the caller turns into a duplicate, in a
+        savepoint). That refusal is the expected end of a race, not a failure of the
+        database: Odoo's own way for such inserts (product variants, presence) is to
+        keep its query logger quiet, and the exception still reaches the caller."""
+        with mute_logger("odoo.sql_db"):
+            return self._outbound_create_reported(vals_list)
 
     def _outbound_attach(self, lead):
         """Attach the unmatched calls of ``self`` to ``lead`` and apply them as if
@@ -966,6 +981,7 @@ class CrmOutboundCall(models.Model):
                 "recording_url": call.recording_url,
                 "lead": lead,
                 "reasons": [],
+                "stored_call": call,
             }
             self._outbound_plan_item(item, {}, statuses)
             if not item["lead"]:
