@@ -679,7 +679,7 @@ class CrmOutboundCall(models.Model):
                 )
             else:
                 reason = None
-            by_id[lead_id] = (lead.with_context(self.env.context) if reason is None else Lead, reason)
+            by_id[lead_id] = (lead.with_env(self.env) if reason is None else Lead, reason)
         return by_id
 
     @api.model
