@@ -9,14 +9,14 @@ from odoo import _, http
 from odoo.exceptions import AccessError
 from odoo.http import request
 
+from ..models.compat import read_request_body
+
 _logger = logging.getLogger(__name__)
 
 # DESIGN.md, HTTP: at most this many calls in one request.
 MAX_CALLS = 1000
 # A thousand items of a few hundred bytes each, with room to spare.
 MAX_BODY_BYTES = 4 * 1024 * 1024
-# The body as read on the first try of the request, for its retries (environ key).
-BODY_ENVIRON_KEY = "crm_outbound.body"
 READ_CHUNK_BYTES = 64 * 1024
 # PostgreSQL refuses a transaction that read a lead another delivery changed since (or
 # a table of Odoo's that every lost lead updates, lead scoring): the batch is run again
@@ -33,13 +33,20 @@ class OutboundTelephonyController(http.Controller):
     """The telephony endpoint (DESIGN.md, HTTP): it authenticates, checks the shape of
     the body and hands the items to ``crm.outbound.call._outbound_ingest``."""
 
-    @http.route("/crm_outbound/v1/calls", type="http", auth="bearer", methods=["POST"], csrf=False)
+    @http.route(
+        "/crm_outbound/v1/calls",
+        type="http",
+        auth="bearer",
+        methods=["POST"],
+        csrf=False,
+        max_content_length=MAX_BODY_BYTES,
+    )
     def outbound_calls(self):
         """Log the calls of a PBX or dialer: 200 with one result per item, in order."""
         httprequest = request.httprequest
         if httprequest.mimetype != "application/json":
             return self._error(400, _("Send the body as JSON, with the header Content-Type: application/json."))
-        body = self._read_body()
+        body = read_request_body(httprequest, MAX_BODY_BYTES, READ_CHUNK_BYTES)
         if body is None:
             return self._error(413, _("The body is over %(max)s bytes.", max=MAX_BODY_BYTES))
         try:
@@ -84,31 +91,6 @@ class OutboundTelephonyController(http.Controller):
                 env.transaction.reset()
                 time.sleep(random.uniform(0, 0.05 * 2 ** min(tryno, 5)))
         return None
-
-    def _read_body(self):
-        """The request's body, or None when it is over ``MAX_BODY_BYTES``; read at
-        most one chunk past the limit, whether the body has a length or is chunked.
-
-        Odoo runs the request again after a serialization failure (``retrying``), on
-        the same WSGI request whose input stream the first try consumed: the body is
-        kept in the WSGI environ for the next tries."""
-        httprequest = request.httprequest
-        environ = httprequest.environ
-        if BODY_ENVIRON_KEY not in environ:
-            length = httprequest.content_length
-            if length is not None and length > MAX_BODY_BYTES:
-                return None
-            # Odoo's request proxies werkzeug's without its input stream; get_data()
-            # would read a chunked body whole before anyone could count it.
-            stream, chunks, size = httprequest._HTTPRequest__wrapped.stream, [], 0
-            while size <= MAX_BODY_BYTES:
-                chunk = stream.read(READ_CHUNK_BYTES)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
-            environ[BODY_ENVIRON_KEY] = b"".join(chunks) if size <= MAX_BODY_BYTES else None
-        return environ[BODY_ENVIRON_KEY]
 
     def _json_response(self, data, status=200):
         # ASCII JSON: any unpaired surrogate an answer echoes stays escaped, and the

@@ -1,13 +1,22 @@
-"""The differences between Odoo 18.0 and 19.0 that this module meets, in one place.
+"""The differences between Odoo 18.0 and 19.0 (and the libraries they run on) that
+this module meets, in one place.
 
 Everything else in the addon is written once, against the API both versions share.
 """
 
 import threading
+from importlib.metadata import version
+
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from odoo import models, release
 
 ODOO_19 = release.version_info[0] >= 19
+# Werkzeug 2.3 applies a request's max_content_length to its input stream, a chunked
+# body too; 2.2 (Odoo's pin on Python 3.11, both series) only to form data.
+WERKZEUG_BOUNDS_STREAMS = tuple(int(part) for part in version("werkzeug").split(".")[:2]) >= (2, 3)
+# The body of a chunked request read on werkzeug 2.2 (environ key), for Odoo's retries.
+CHUNKED_BODY_KEY = "crm_outbound.body"
 
 
 def add_unique_constraint(namespace, name, definition, message):
@@ -112,3 +121,36 @@ def graph_read_group(model, domain, groupby, aggregates):
     if ODOO_19:
         return model.formatted_read_group(domain, groupby, aggregates)
     return model.read_group(domain, aggregates, groupby, lazy=False)
+
+
+def read_request_body(httprequest, limit, chunk_size=64 * 1024):
+    """The body of ``httprequest`` (Odoo's request proxy), or None when it is over
+    ``limit`` bytes: refused on its ``Content-Length``, or after reading at most
+    ``limit`` bytes (plus one chunk) of a chunked body, never read whole.
+
+    The body is cached (``get_data(cache=True)``): Odoo runs a request again after a
+    serialization failure (``retrying``) on the same request, whose stream the first
+    try consumed. The caller sets ``max_content_length`` to ``limit`` (the route's
+    option), which werkzeug 2.3 and later apply to the stream itself. Werkzeug 2.2
+    bounds no chunked read and Odoo's proxy exposes no stream: only there is the
+    werkzeug request's own stream read, a chunk at a time."""
+    length = httprequest.content_length
+    if length is not None and length > limit:
+        return None
+    if length is not None or WERKZEUG_BOUNDS_STREAMS:
+        try:
+            body = httprequest.get_data(cache=True)
+        except RequestEntityTooLarge:
+            return None
+        return body if len(body) <= limit else None
+    environ = httprequest.environ
+    if CHUNKED_BODY_KEY not in environ:
+        stream, chunks, size = httprequest._HTTPRequest__wrapped.stream, [], 0
+        while size <= limit:
+            chunk = stream.read(chunk_size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        environ[CHUNKED_BODY_KEY] = b"".join(chunks) if size <= limit else None
+    return environ[CHUNKED_BODY_KEY]

@@ -942,7 +942,10 @@ class CrmLead(models.Model):
                 next=format_datetime(lead.env, next_at_by_lead[lead], dt_format="short"),
             )
             bodies[lead.id] = Markup("<p>%s</p>") % message
-            messages_by_operator[operator_by_lead.get(lead) or self.env.user].append(message)
+            # A call reported by telephony without an operator: its lead's salesperson, not
+            # the integration user.
+            operator = operator_by_lead.get(lead) or lead.user_id or self.env.user
+            messages_by_operator[operator].append(message)
         self._message_log_batch(bodies=bodies)
         for operator, messages in messages_by_operator.items():
             more = len(messages) - 5

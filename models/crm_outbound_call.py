@@ -8,7 +8,7 @@ import pytz
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, mute_logger
 
 from .compat import add_unique_constraint
 
@@ -454,6 +454,9 @@ class CrmOutboundCall(models.Model):
         for _index, item in checked:
             item["lead"] = self._outbound_item_lead(item, leads_by_id, leads_by_phone)
         leads = self.env["crm.lead"].concat(*(item["lead"] for _index, item in checked)).sudo()
+        for _index, item in checked:
+            # One prefetch for the batch: each lead's fields come in the batch's query.
+            item["lead"] = item["lead"].with_prefetch(leads._prefetch_ids)
         self._outbound_lock_leads(leads)
         statuses = self._outbound_statuses(leads.outbound_playbook_id)
         # A telephony's batch may come in any order; the redial cadence needs the calls'.
@@ -696,9 +699,11 @@ class CrmOutboundCall(models.Model):
             return {}
         Lead = self.env["crm.lead"]
         visible = Lead.with_context(active_test=False).search([("id", "in", list(lead_ids))])
+        # Iterated, the leads share one prefetch: their fields are read in one query.
+        visible_by_id = {lead.id: lead for lead in visible}
         by_id = {}
         for lead_id in lead_ids:
-            lead = visible.browse(lead_id) if lead_id in visible.ids else Lead
+            lead = visible_by_id.get(lead_id, Lead)
             if not lead:
                 reason = _("lead_id = %(value)s is not a lead this integration may see", value=lead_id)
             elif not lead.active:
@@ -711,7 +716,7 @@ class CrmOutboundCall(models.Model):
                 )
             else:
                 reason = None
-            by_id[lead_id] = (Lead.browse(lead.id) if reason is None else Lead, reason)
+            by_id[lead_id] = (lead.with_env(self.env) if reason is None else Lead, reason)
         return by_id
 
     @api.model
@@ -720,36 +725,63 @@ class CrmOutboundCall(models.Model):
         the user's companies, not won rather than won, then the one with the most
         recent activity. Through ``phone_sanitized``, and for models that keep two
         numbers (a lead's mobile and phone on 18.0), through each of them. Numbers
-        are matched across the company's leads whoever they belong to (DESIGN.md)."""
+        are matched across the company's leads whoever they belong to (DESIGN.md).
+
+        A number may be on many leads (copies, siblings of a network): the best lead
+        per number is chosen in the query, not by reading every candidate."""
         if not numbers:
             return {}
         Lead = self.env["crm.lead"].sudo().with_context(allowed_company_ids=self.env.user.company_ids.ids)
         domain = [("outbound_playbook_id", "!=", False), ("company_id", "in", [False, *self.env.user.company_ids.ids])]
-        candidates = Lead.search([*domain, ("phone_sanitized", "in", list(numbers))])
+        best = self._outbound_best_leads(Lead, [*domain, ("phone_sanitized", "in", list(numbers))], "phone_sanitized")
         number_fields = [name for name in Lead._phone_get_number_fields() if Lead._fields[name].store]
-        missing = set(numbers) - set(candidates.mapped("phone_sanitized"))
+        missing = set(numbers) - set(best)
         if missing and len(number_fields) > 1:
             # phone_sanitized keeps one number of the two: look for the other one too.
-            candidates |= Lead.search(
+            candidates = Lead.search(
                 [
                     *domain,
                     *["|"] * (len(missing) - 1),
                     *[("phone_mobile_search", "=", number) for number in sorted(missing)],
                 ]
             )
-        leads_by_number = {}
-        for lead in candidates:
-            lead_numbers = {lead.phone_sanitized}
-            if lead.phone_sanitized not in numbers:
+            leads_by_number = {}
+            for lead in candidates:
                 lead_numbers = {lead._phone_format(fname=name) for name in number_fields if lead[name]}
-            for number in lead_numbers & numbers:
-                leads_by_number.setdefault(number, []).append(lead)
+                for number in lead_numbers & missing:
+                    leads_by_number.setdefault(number, []).append(lead)
 
-        def rank(lead):
-            activity = lead.outbound_last_call_at or lead.create_date
-            return (not lead.stage_id.is_won, activity, lead.id)
+            def rank(lead):
+                activity = lead.outbound_last_call_at or lead.create_date
+                return (not lead.stage_id.is_won, activity, lead.id)
 
-        return {number: max(leads, key=rank).with_env(self.env) for number, leads in leads_by_number.items()}
+            best.update({number: max(leads, key=rank).id for number, leads in leads_by_number.items()})
+        leads = self.env["crm.lead"].browse(set(best.values()))
+        return {number: leads.browse(lead_id).with_prefetch(leads._prefetch_ids) for number, lead_id in best.items()}
+
+    @api.model
+    def _outbound_best_leads(self, Lead, domain, column):
+        """``value of column -> lead id``: among the leads of ``domain``, for each
+        value, the lead not won before a won one, then the most recently called (or
+        created), then the newest."""
+        query = Lead._search(domain)
+        self.env["crm.lead"].flush_model([column, "stage_id", "outbound_last_call_at", "create_date"])
+        self.env["crm.stage"].flush_model(["is_won"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT DISTINCT ON (lead.%(column)s) lead.%(column)s, lead.id
+                  FROM crm_lead AS lead
+             LEFT JOIN crm_stage AS stage ON stage.id = lead.stage_id
+                 WHERE lead.id IN %(query)s
+              ORDER BY lead.%(column)s, stage.is_won IS TRUE,
+                       COALESCE(lead.outbound_last_call_at, lead.create_date) DESC NULLS LAST, lead.id DESC
+                """,
+                column=SQL.identifier(column),
+                query=query.subselect(),
+            )
+        )
+        return dict(self.env.cr.fetchall())
 
     @api.model
     def _outbound_operators(self, logins):
@@ -916,7 +948,9 @@ class CrmOutboundCall(models.Model):
             with self.env.cr.savepoint():
                 # The integration user's own right to create calls; the effects on the
                 # leads are the module's own (DESIGN.md rule 6).
-                calls = self._outbound_create_reported(vals_list)
+                calls = self._outbound_create_once(vals_list)
+                for item, call in zip(items, calls, strict=True):
+                    item["stored_call"] = call
                 leads = leads.with_context(mail_activity_quick_update=True)
                 leads._outbound_count_calls(calls.sudo())
                 leads._outbound_update_first_days()
@@ -940,12 +974,14 @@ class CrmOutboundCall(models.Model):
         for (status, code, agreed_at), group in groups.items():
             group_leads = leads.browse([item["lead"].id for item in group])
             base_at = {item["lead"].id: item["call"]["call_at"] for item in group}
+            # The calls say who made them: a lead the lost gate holds tells its operator.
+            calls = self.concat(*(item["stored_call"] for item in group if item.get("stored_call")))
             if not single:
-                group_leads._outbound_apply_call_status(status, code, "", agreed_at, base_at)
+                group_leads._outbound_apply_call_status(status, code, "", agreed_at, base_at, calls=calls)
                 continue
             try:
                 with self.env.cr.savepoint():
-                    group_leads._outbound_apply_call_status(status, code, "", agreed_at, base_at)
+                    group_leads._outbound_apply_call_status(status, code, "", agreed_at, base_at, calls=calls)
             except (UserError, ValidationError, AccessError) as error:
                 group[0]["reasons"].append(_("status not applied: %(error)s", error=error.args[0]))
 
@@ -967,7 +1003,18 @@ class CrmOutboundCall(models.Model):
         vals = Lead._prepare_call_vals(Lead, call, operator=operator, source=source)
         vals.update(self._outbound_item_extra_vals(item))
         vals["unmatched_reason"] = "; ".join(item["reasons"]) or False
-        return self._outbound_create_reported([vals])
+        return self._outbound_create_once([vals])
+
+    @api.model
+    def _outbound_create_once(self, vals_list):
+        """``_outbound_create_reported`` for calls that another delivery may have
+        stored meanwhile: the unique index on the external id refuses the second one
+        (``UniqueViolation``, which the caller turns into a duplicate, in a
+        savepoint). That refusal is the expected end of a race, not a failure of the
+        database: Odoo's own way for such inserts (product variants, presence) is to
+        keep its query logger quiet, and the exception still reaches the caller."""
+        with mute_logger("odoo.sql_db"):
+            return self._outbound_create_reported(vals_list)
 
     def _outbound_attach(self, lead):
         """Attach the unmatched calls of ``self`` to ``lead`` and apply them as if
@@ -1003,6 +1050,7 @@ class CrmOutboundCall(models.Model):
                 "recording_url": call.recording_url,
                 "lead": lead,
                 "reasons": [],
+                "stored_call": call,
             }
             self._outbound_plan_item(item, {}, statuses)
             if not item["lead"]:
