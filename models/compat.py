@@ -112,3 +112,9 @@ def graph_read_group(model, domain, groupby, aggregates):
     if ODOO_19:
         return model.formatted_read_group(domain, groupby, aggregates)
     return model.read_group(domain, aggregates, groupby, lazy=False)
+
+
+def user_groups_field():
+    """The name of a user's groups field: ``group_ids`` from Odoo 19 on, ``groups_id``
+    before."""
+    return "group_ids" if ODOO_19 else "groups_id"
