@@ -4,6 +4,7 @@ from . import crm_outbound_playbook
 from . import crm_outbound_status
 from . import crm_outbound_comment_code
 from . import crm_outbound_cadence_step
+from . import crm_outbound_script
 from . import crm_outbound_call
 from . import crm_outbound_segment_route
 from . import res_company
