@@ -48,9 +48,9 @@ registry.category("web_tour.tours").add("crm_outbound_session_date_tour", {
             run: "click",
         },
         {
-            content: "The day is taken (never at midnight: the test checks the lead)",
+            content: "The day is taken (never at midnight: the test checks the lead); the picker keeps the keyboard, so Log & Next is clicked",
             trigger: ".o_crm_outbound_card:not(:has(.o_crm_outbound_agreed_missing)) .o_crm_outbound_preview b:not(:empty)",
-            run: "press Enter",
+            run: "click .o_crm_outbound_log",
         },
         {
             content: "Nobody left to call",
