@@ -4,9 +4,11 @@ from . import crm_outbound_playbook
 from . import crm_outbound_status
 from . import crm_outbound_comment_code
 from . import crm_outbound_cadence_step
+from . import crm_outbound_script
 from . import crm_outbound_call
 from . import crm_outbound_segment_route
 from . import res_company
+from . import res_users
 from . import res_config_settings
 from . import crm_team
 from . import crm_team_member

@@ -154,3 +154,9 @@ def read_request_body(httprequest, limit, chunk_size=64 * 1024):
             size += len(chunk)
         environ[CHUNKED_BODY_KEY] = b"".join(chunks) if size <= limit else None
     return environ[CHUNKED_BODY_KEY]
+
+
+def user_groups_field():
+    """The name of a user's groups field: ``group_ids`` from Odoo 19 on, ``groups_id``
+    before."""
+    return "group_ids" if ODOO_19 else "groups_id"

@@ -30,6 +30,13 @@ class CrmOutboundPlaybook(models.Model):
         translate=True,
         help="The call script operators read in the calling session (seed 001: a script for each kind of client).",
     )
+    script_ids = fields.One2many(
+        "crm.outbound.script",
+        "playbook_id",
+        string="Scripts by Contact Level or Segment",
+        help="Scripts for one contact level and/or one segment: the session shows the one that fits the lead "
+        "best, else the playbook's script.",
+    )
     # Catalog
     status_ids = fields.One2many("crm.outbound.status", "playbook_id", string="Statuses")
     comment_code_ids = fields.One2many("crm.outbound.comment.code", "playbook_id", string="Comment Codes")
@@ -207,6 +214,22 @@ class CrmOutboundPlaybook(models.Model):
             ):
                 zones += names
         return sorted(zones)
+
+    # ------------------------------------------------------------
+    # BUSINESS: the call script (DESIGN.md rule 8)
+    # ------------------------------------------------------------
+
+    def _outbound_script_for(self, segment, contact_level=False):
+        """The call script for a lead of ``segment`` spoken to at ``contact_level``
+        (False when not known yet): the most specific of the playbook's scripts by
+        contact level or segment that fits, else the playbook's own script."""
+        self.ensure_one()
+        best, best_rank = self.script, -1
+        for line in self.script_ids:
+            rank = line._outbound_specificity(segment, contact_level)
+            if rank is not None and rank > best_rank:
+                best, best_rank = line.script, rank
+        return best or False
 
 
 @functools.lru_cache(maxsize=4)

@@ -16,6 +16,8 @@ SKIP_MINUTES = 30
 # An agreed date this far back from the call is a typing slip, not a time (DESIGN.md rule 8).
 AGREED_PAST_GRACE = timedelta(minutes=5)
 AGREED_MAX_AHEAD = timedelta(days=366)
+# A picked day, or a date typed without a time, is called at this local time.
+DEFAULT_AGREED_TIME = time(10)
 # Last calls shown in the session.
 SESSION_CALLS = 5
 
@@ -75,7 +77,8 @@ class CrmOutboundSessionMixin(models.AbstractModel):
     def _outbound_session_domains(self):
         """The current user's queue, in the order it is served: their own leads, then
         the unassigned leads of their teams; each that may be called now and that no
-        session holds."""
+        session holds. A generator: the second half (and the user's teams) is read only
+        when the first has no lead."""
         user = self.env.user
         common = [
             *self._outbound_session_callable_domain(),
@@ -85,10 +88,8 @@ class CrmOutboundSessionMixin(models.AbstractModel):
             ("outbound_claim_until", "=", False),
             ("outbound_claim_until", "<", fields.Datetime.now()),
         ]
-        return [
-            [*common, ("user_id", "=", user.id)],
-            [*common, ("user_id", "=", False), ("team_id", "in", user.crm_team_ids.ids)],
-        ]
+        yield [*common, ("user_id", "=", user.id)]
+        yield [*common, ("user_id", "=", False), ("team_id", "in", user.crm_team_ids.ids)]
 
     @api.model
     def outbound_next_lead(self):
@@ -223,6 +224,33 @@ class CrmOutboundSessionMixin(models.AbstractModel):
         if agreed_at > call_at + AGREED_MAX_AHEAD:
             raise ValidationError(_("The agreed date %(date)s is more than a year ahead: check the year.", date=shown))
 
+    @api.model
+    def _outbound_with_call_time(self, agreed_at, tz_name=None):
+        """The agreed date ``agreed_at`` (naive UTC) with a time one can call at when it
+        is a bare day, midnight in ``tz_name`` (default the user's zone), as a picked
+        day or a typed date without a time gives: 10:00 that day, or the next full
+        hour when the day is today and 10:00 is past. Any other time is kept."""
+        if not agreed_at:
+            return agreed_at
+        tz = pytz.timezone(tz_name or self.env.context.get("tz") or self.env.user.tz or "UTC")
+        local = pytz.utc.localize(agreed_at).astimezone(tz)
+        if local.time() != time(0):
+            return agreed_at
+        at = tz.localize(datetime.combine(local.date(), DEFAULT_AGREED_TIME))
+        now = pytz.utc.localize(fields.Datetime.now()).astimezone(tz)
+        if local.date() == now.date() and at < now:
+            at = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        return at.astimezone(pytz.utc).replace(tzinfo=None)
+
+    @api.model
+    def outbound_agreed_call_time(self, agreed_at, tz_name=False):
+        """``_outbound_with_call_time`` for the session screen: ``agreed_at`` as a
+        string (naive UTC) picked in the zone ``tz_name`` (the browser's), the same
+        back with a time one can call at."""
+        agreed = self._outbound_parse_datetime("agreed_at", agreed_at)
+        tz_name = tz_name if tz_name in pytz.all_timezones_set else None
+        return fields.Datetime.to_string(self._outbound_with_call_time(agreed, tz_name)) if agreed else False
+
     def _outbound_quick_picks(self, tz_name):
         """The agreed dates one click away, in the client's local time ``tz_name``:
         in 1 hour, today 18:00, tomorrow 10:00, next Monday 10:00."""
@@ -269,6 +297,7 @@ class CrmOutboundSessionMixin(models.AbstractModel):
                     "name": status.display_name,
                     "hotkey": hotkeys[index] if index < len(hotkeys) else False,
                     "outcome": status.outcome,
+                    "contact_level": status.contact_level,
                     "needs_date": status.task_timing == "agreed",
                     "date_label": status.agreed_date_label or False,
                     "comment_required": status.comment_required,
@@ -286,6 +315,21 @@ class CrmOutboundSessionMixin(models.AbstractModel):
             )
         order = ["decision_maker", "gatekeeper", "none"]
         return sorted(groups.values(), key=lambda group: order.index(group["level"]) if group["level"] in order else 9)
+
+    def _outbound_session_scripts(self):
+        """The call scripts of the lead ``self``: ``script``, the one that fits its
+        segment, and ``level_scripts``, the one for each contact level that has a
+        script of its own (in the selection's order), for the screen to show once it knows who is on the line."""
+        self.ensure_one()
+        playbook = self.outbound_playbook_id
+        script = playbook._outbound_script_for(self.outbound_segment)
+        levels = self.env["crm.outbound.status"]._fields["contact_level"]._description_selection(self.env)
+        level_scripts = []
+        for level, label in levels:
+            level_script = playbook._outbound_script_for(self.outbound_segment, level)
+            if level_script != script:
+                level_scripts.append({"level": level, "label": label, "script": level_script})
+        return {"script": script, "level_scripts": level_scripts}
 
     def outbound_session_card(self):
         """What the session screen shows of the lead ``self``: the contact, the
@@ -337,7 +381,7 @@ class CrmOutboundSessionMixin(models.AbstractModel):
                 }
                 for call in calls
             ],
-            "script": self.outbound_playbook_id.script or False,
+            **self._outbound_session_scripts(),
             "playbook": self.outbound_playbook_id.display_name,
             "status_groups": self._outbound_session_statuses(),
             "quick_picks": self._outbound_quick_picks(tz_name),

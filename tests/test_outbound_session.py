@@ -1,11 +1,12 @@
 from contextlib import closing
 from datetime import timedelta
 
+import pytz
 from freezegun import freeze_time
 
 from odoo import SUPERUSER_ID, api, fields
 from odoo.addons.crm_outbound.models.crm_lead import OWN_WRITE
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.sql_db import db_connect
 from odoo.tests import Form, TransactionCase, new_test_user, tagged
 
@@ -109,6 +110,18 @@ class TestOutboundSession(OutboundCase):
         self.assertEqual([c["name"] for c in callback["codes"]], ["Present", "Hangs up", "Other"])
         self.assertEqual(len({s["hotkey"] for g in card["status_groups"] for s in g["statuses"]}), 4)
         self.assertIn("tomorrow", [pick["key"] for pick in card["quick_picks"]])
+
+    def test_the_zones_of_the_calling_window_are_written_with_the_shorter_list(self):
+        """Hundreds of zone names are planned at each request of a session: the domain
+        names the zones in or the zones out, whichever are fewer."""
+        Lead = self.env["crm.lead"]
+        self.assertEqual(Lead._outbound_in_zones_domain(pytz.all_timezones), [("outbound_tz", "!=", False)])
+        self.assertEqual(Lead._outbound_in_zones_domain(["Europe/Moscow"]), [("outbound_tz", "in", ["Europe/Moscow"])])
+        most = Lead._outbound_in_zones_domain([zone for zone in pytz.all_timezones if zone != "Europe/Moscow"])
+        self.assertEqual(most, ["&", ("outbound_tz", "!=", False), ("outbound_tz", "not in", ["Europe/Moscow"])])
+        moscow, tokyo, none = self._new_leads(3)
+        moscow.outbound_tz, tokyo.outbound_tz, none.outbound_tz = "Europe/Moscow", "Asia/Tokyo", False
+        self.assertEqual(Lead.search([("id", "in", (moscow | tokyo | none).ids), *most]), tokyo)
 
     @freeze_time("2026-03-02 09:00:00")
     def test_quick_picks_are_in_the_clients_local_time(self):
@@ -240,3 +253,98 @@ class TestOutboundLogCallDialog(OutboundCase):
         with self.assertRaisesRegex(ValidationError, "2010.*is in the past"):
             wizard.save().action_log_call()
         self.assertEqual(lead.outbound_attempt_count, 1, "the refused call is not logged")
+
+    @freeze_time("2026-03-02 09:00:00")
+    def test_a_picked_day_is_called_at_ten_and_a_missing_date_is_named(self):
+        """A bare day (midnight in the operator's zone) gets 10:00; a missing date is
+        refused with the status's own label."""
+        lead = self._new_leads(name="Dialog lead")
+        wizard = Form(
+            self.env["crm.lead.log.call"]
+            .with_user(self.salesman)
+            .with_context(default_lead_ids=lead.ids, tz="Europe/Moscow")
+        )
+        wizard.status_id = self.st_callback
+        wizard.agreed_at = dt("2026-03-04 21:00:00")  # 5 March, 00:00 in Moscow
+        self.assertEqual(wizard.agreed_at, dt("2026-03-05 07:00:00"), "10:00 in Moscow")
+        wizard.agreed_at = dt("2026-03-04 21:30:00")
+        self.assertEqual(wizard.agreed_at, dt("2026-03-04 21:30:00"), "a time given is kept")
+        wizard.agreed_at = False
+        with self.assertRaisesRegex(UserError, "Fill in “Callback at”: the status .*Call back"):
+            wizard.save().action_log_call()
+        self.assertFalse(lead.outbound_call_ids)
+
+    @freeze_time("2026-03-02 09:00:00")
+    def test_a_picked_day_today_is_called_at_the_next_full_hour(self):
+        Lead = self.env["crm.lead"]
+        # 12:00 in Moscow: today's 10:00 is past.
+        self.assertEqual(
+            Lead._outbound_with_call_time(dt("2026-03-01 21:00:00"), "Europe/Moscow"), dt("2026-03-02 10:00:00")
+        )
+        self.assertEqual(Lead._outbound_with_call_time(dt("2026-03-02 00:00:00"), "UTC"), dt("2026-03-02 10:00:00"))
+        self.assertEqual(
+            Lead.outbound_agreed_call_time("2026-03-03 00:00:00", "UTC"), "2026-03-03 10:00:00", "the session's picker"
+        )
+        self.assertEqual(Lead.outbound_agreed_call_time("2026-03-03 00:00:00", "Europe/Moscow"), "2026-03-03 00:00:00")
+
+
+@tagged("post_install", "-at_install")
+class TestOutboundScripts(OutboundCase):
+    """Call scripts by contact level or segment (issue 15, seed 001): the session shows
+    the most specific one that fits the lead."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.playbook.script = "<p>Any lead</p>"
+        Script = cls.env["crm.outbound.script"]
+        common = {"playbook_id": cls.playbook.id}
+        Script.create(
+            [
+                {**common, "contact_level": "gatekeeper", "script": "<p>Secretary</p>"},
+                {**common, "segment": "never_called", "script": "<p>First call</p>"},
+                {**common, "contact_level": "decision_maker", "segment": "never_called", "script": "<p>DM, first</p>"},
+                {**common, "contact_level": "decision_maker", "script": "<p>DM</p>"},
+            ]
+        )
+
+    def test_the_most_specific_script_fits(self):
+        script_for = self.playbook._outbound_script_for
+        self.assertIn("DM, first", script_for("never_called", "decision_maker"), "level and segment")
+        self.assertIn("DM", script_for("lapsed_customer", "decision_maker"), "the level before the segment")
+        self.assertIn("Secretary", script_for("never_called", "gatekeeper"))
+        self.assertIn("First call", script_for("never_called"), "the segment alone")
+        self.assertIn("Any lead", script_for("lapsed_customer"), "the playbook's script")
+        self.assertIn("Any lead", script_for("lapsed_customer", "none"))
+
+    def test_the_card_carries_the_leads_script_and_one_per_contact_level(self):
+        lead = self._new_leads()
+        self.assertEqual(lead.outbound_segment, "never_called")
+        card = lead.with_user(self.salesman).outbound_session_card()
+        self.assertIn("First call", card["script"])
+        by_level = {entry["level"]: entry["script"] for entry in card["level_scripts"]}
+        self.assertEqual(set(by_level), {"decision_maker", "gatekeeper"}, "nobody reached: the lead's script")
+        self.assertIn("DM, first", by_level["decision_maker"])
+        self.assertIn("Secretary", by_level["gatekeeper"])
+
+    def test_operators_read_scripts_managers_edit_them(self):
+        script = self.playbook.script_ids[:1]
+        self.assertTrue(script.with_user(self.salesman).script)
+        with self.assertRaises(AccessError):
+            script.with_user(self.salesman).script = "<p>Mine</p>"
+        playbook = Form(self.playbook.with_user(self.manager))
+        with playbook.script_ids.new() as line:
+            line.contact_level = "none"
+            line.script = "<p>Leave a message</p>"
+        playbook.save()
+        self.assertIn("Leave a message", self.playbook._outbound_script_for("never_called", "none"))
+
+
+@tagged("post_install", "-at_install")
+class TestOutboundDemoOperators(OutboundCase):
+    def test_operator_rights_are_sales_user_own_documents(self):
+        user = new_test_user(self.env, login="outbound_demo_like", groups="sales_team.group_sale_manager")
+        self.env["res.users"]._outbound_set_operator_rights(user.ids)
+        self.assertTrue(user.has_group("sales_team.group_sale_salesman"))
+        self.assertFalse(user.has_group("sales_team.group_sale_salesman_all_leads"))
+        self.assertFalse(user.has_group("sales_team.group_sale_manager"))

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from odoo import fields
 from odoo.addons.crm_outbound.models import compat
+from odoo.addons.crm_outbound.models.crm_outbound_playbook import WINDOW_DAYS
 from odoo.tools import SQL
 
 # Crons must not commit their batches here: everything is rolled back at the end.
@@ -882,12 +883,19 @@ def next_lead():
         [playbook.id],
     )
     saved = cr.fetchall()
+    # Nothing is callable outside the clients' calling window: first measured as it is
+    # (at night, an empty queue), then with the window open all day (put back at the end).
+    env.invalidate_all()
+    closed_leads, single_leads = [], []
+    closed = measure(lambda run: closed_leads.append(Lead.with_user(user).outbound_next_lead()))
+    window = playbook.read(["call_window_start", "call_window_end", *WINDOW_DAYS])[0]
+    playbook.write({"call_window_start": 0, "call_window_end": 24, **dict.fromkeys(WINDOW_DAYS, True)})
     cr.execute(
         "UPDATE crm_lead SET outbound_next_call_at = now() at time zone 'UTC' - interval '1 hour' WHERE id IN %s",
         [tuple(row[0] for row in saved)],
     )
     env.invalidate_all()
-    single = measure(lambda run: Lead.with_user(user).outbound_next_lead())
+    single = measure(lambda run: single_leads.append(Lead.with_user(user).outbound_next_lead()))
     cr.commit()  # the 20 workers below must see the due leads
     try:
         team = Lead.search([("outbound_playbook_id", "=", playbook.id), ("team_id", "!=", False)], limit=1).team_id
@@ -926,6 +934,7 @@ def next_lead():
         )
         for lead_id, next_call_at in saved:
             cr.execute("UPDATE crm_lead SET outbound_next_call_at = %s WHERE id = %s", [next_call_at, lead_id])
+        playbook.write({key: value for key, value in window.items() if key != "id"})
         cr.commit()
     report(
         "next lead (session)",
@@ -934,7 +943,9 @@ def next_lead():
         goal="≤ 50 ms; 20 operators at once never get the same lead",
         met=single["seconds"] <= 0.05 and not duplicates and not errors,
         note=f"20 requests at once from {len(members)} operators: {len(handed)} leads handed out, {duplicates} twice, "
-        f"{len(errors)} errors, {elapsed * 1000:.0f} ms in all",
+        f"{len(errors)} errors, {elapsed * 1000:.0f} ms in all; {len(saved)} leads due, the first handed out: "
+        f"{single_leads[0]}; with the calling window as it is now: {closed['seconds'] * 1000:.0f} ms, "
+        f"{closed['queries']:.0f} queries, lead {closed_leads[0]}",
     )
     return single
 

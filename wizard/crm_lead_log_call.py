@@ -88,10 +88,25 @@ class CrmLeadLogCall(models.TransientModel):
         if self.comment_code_id.status_id != self.status_id:
             self.comment_code_id = False
 
+    @api.onchange("agreed_at")
+    def _onchange_agreed_at(self):
+        # A picked day or a date typed without a time is midnight: never the time agreed.
+        agreed = self.env["crm.lead"]._outbound_with_call_time(self.agreed_at)
+        if agreed != self.agreed_at:
+            self.agreed_at = agreed
+
     def action_log_call(self):
         self.ensure_one()
         if len(self.lead_ids.outbound_playbook_id) > 1:
             raise UserError(_("These leads follow different playbooks: log their calls one playbook at a time."))
+        if self.agreed_date_label and not self.agreed_at:
+            raise UserError(
+                _(
+                    "Fill in “%(label)s”: the status %(status)s needs the date and time agreed with the client.",
+                    label=self.agreed_date_label,
+                    status=self.status_id.display_name,
+                )
+            )
         # One lead that gets a result: offer its network siblings in the next dialog
         # rather than in a notification (DESIGN.md rule 4).
         offer_here = len(self.lead_ids) == 1 and self.status_id.is_result

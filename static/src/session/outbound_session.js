@@ -1,5 +1,6 @@
 /** @odoo-module **/
 import { Component, markup, onWillStart, useExternalListener, useState } from "@odoo/owl";
+import { DateTimeInput } from "@web/core/datetime/datetime_input";
 import { _t } from "@web/core/l10n/translation";
 import { deserializeDateTime, formatDateTime, serializeDateTime } from "@web/core/l10n/dates";
 import { registry } from "@web/core/registry";
@@ -24,12 +25,15 @@ function blankCard() {
         dialedAt: null,
         skipping: false,
         skipReason: "",
+        // The contact level whose script is shown: the chosen status's, or the tab's.
+        scriptLevel: false,
     };
 }
 
 export class OutboundSession extends Component {
     static template = "crm_outbound.OutboundSession";
     static props = { ...standardActionServiceProps };
+    static components = { DateTimeInput };
 
     setup() {
         this.orm = useService("orm");
@@ -53,8 +57,17 @@ export class OutboundSession extends Component {
         return (this.state.card?.status_groups || []).flatMap((group) => group.statuses);
     }
 
+    /** The most specific script the server found for the lead's segment and, once the
+     * screen knows who is on the line (a status or a tab chosen), for that contact level. */
     get script() {
-        return this.state.card?.script ? markup(this.state.card.script) : false;
+        const card = this.state.card;
+        const forLevel = card?.level_scripts.find((entry) => entry.level === this.state.scriptLevel);
+        const script = forLevel ? forLevel.script : card?.script;
+        return script ? markup(script) : false;
+    }
+
+    showScriptFor(level) {
+        this.state.scriptLevel = level;
     }
 
     get needsDate() {
@@ -82,10 +95,8 @@ export class OutboundSession extends Component {
         );
     }
 
-    get agreedLocalInput() {
-        return this.state.agreedAt
-            ? deserializeDateTime(this.state.agreedAt).toFormat("yyyy-LL-dd'T'HH:mm")
-            : "";
+    get agreedValue() {
+        return this.state.agreedAt ? deserializeDateTime(this.state.agreedAt) : false;
     }
 
     formatUtc(value) {
@@ -108,6 +119,7 @@ export class OutboundSession extends Component {
 
     async selectStatus(status) {
         this.state.status = status;
+        this.state.scriptLevel = status.contact_level;
         if (!status.codes.some((code) => code.id === this.state.codeId)) {
             this.state.codeId = false;
         }
@@ -129,10 +141,14 @@ export class OutboundSession extends Component {
         await this.updatePreview();
     }
 
-    async onAgreedInput(ev) {
-        const value = ev.target.value;
+    /** A day picked or typed: the server gives it a time one can call at (a bare day is
+     * midnight), as in the Log call dialog. */
+    async onAgreedPicked(value) {
         this.state.pickKey = false;
-        this.state.agreedAt = value ? serializeDateTime(DateTime.fromISO(value)) : false;
+        const agreedAt = value ? serializeDateTime(value) : false;
+        this.state.agreedAt = agreedAt
+            ? await this.orm.call("crm.lead", "outbound_agreed_call_time", [agreedAt, value.zoneName])
+            : false;
         await this.updatePreview();
     }
 
