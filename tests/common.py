@@ -141,6 +141,24 @@ class OutboundCase(TransactionCase):
             ]
         )
 
+    @classmethod
+    def _new_won_status(cls):
+        """A final result status of the decision maker that wins the lead."""
+        return cls.env["crm.outbound.status"].create(
+            {
+                "playbook_id": cls.playbook.id,
+                "sequence": 5,
+                "code": "won",
+                "name": "Bought",
+                "contact_level": "decision_maker",
+                "outcome": "success",
+                "is_result": True,
+                "is_final": True,
+                "lead_action": "won",
+                "task_timing": "none",
+            }
+        )
+
     def pending(self, lead):
         return self.env["mail.activity"].search([("res_model", "=", "crm.lead"), ("res_id", "=", lead.id)])
 

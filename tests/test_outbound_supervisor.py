@@ -211,20 +211,7 @@ class TestOutboundSeedKpis(OutboundCase):
         cls.utc_operator = new_test_user(
             cls.env, login="outbound_seed_utc", groups="sales_team.group_sale_salesman", tz="UTC"
         )
-        cls.st_won = cls.env["crm.outbound.status"].create(
-            {
-                "playbook_id": cls.playbook.id,
-                "sequence": 5,
-                "code": "won",
-                "name": "Bought",
-                "contact_level": "decision_maker",
-                "outcome": "success",
-                "is_result": True,
-                "is_final": True,
-                "lead_action": "won",
-                "task_timing": "none",
-            }
-        )
+        cls.st_won = cls._new_won_status()
         cls.team_b = cls.env["crm.team"].create(
             {
                 "name": "Outbound team B",
@@ -396,20 +383,7 @@ class TestOutboundReportStoredHours(OutboundCase):
             cls.env, login="outbound_stored_supervisor", groups="sales_team.group_sale_salesman_all_leads"
         )
         cls.pbx = new_test_user(cls.env, login="outbound_stored_pbx", groups="crm_outbound.group_outbound_integration")
-        cls.st_won = cls.env["crm.outbound.status"].create(
-            {
-                "playbook_id": cls.playbook.id,
-                "sequence": 5,
-                "code": "won",
-                "name": "Bought",
-                "contact_level": "decision_maker",
-                "outcome": "success",
-                "is_result": True,
-                "is_final": True,
-                "lead_action": "won",
-                "task_timing": "none",
-            }
-        )
+        cls.st_won = cls._new_won_status()
 
     def _report(self, domain, groupby, measures):
         Report = self.env["crm.outbound.call.report"].with_user(self.supervisor)
