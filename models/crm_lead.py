@@ -16,6 +16,8 @@ from .compat import commit_progress, domain_and, domain_not, domain_or, equality
 LOG_CALL_KEYS = {"status_id", "comment_code_id", "note", "duration", "call_at", "agreed_at", "recording_url"}
 # Writing these can make a lead start or stop needing a task (DESIGN.md rule 1).
 TASK_TRIGGER_FIELDS = {"team_id", "active", "stage_id", "type"}
+# Changes that move a lead's closing or win onto another call, or off its calls.
+CLOSING_TRIGGER_FIELDS = {"active", "stage_id", "expected_revenue", "date_closed"}
 # Team leaders and sales managers (who imply it): the lost gate's override, routing, the CDR import.
 SUPERVISOR_GROUP = "sales_team.group_sale_salesman_all_leads"
 # What the lost gate records on a lead lost below the minimum (DESIGN.md rule 3).
@@ -602,7 +604,9 @@ class CrmLead(models.Model):
     def write(self, vals):
         if self._outbound_is_own():
             # The module's own code applies the rules itself (see OWN_WRITE).
-            return super().write(self._outbound_restore_vals(vals))
+            res = super().write(self._outbound_restore_vals(vals))
+            self._outbound_mark_closing_calls(vals)
+            return res
         self._outbound_check_facts([vals])
         self._outbound_gate_archive(vals)
         vals = self._outbound_restore_vals(vals)
@@ -614,6 +618,7 @@ class CrmLead(models.Model):
         self._outbound_apply_written_status(vals)
         self._outbound_follow_salesperson(vals)
         self._outbound_restart_first_days(vals)
+        self._outbound_mark_closing_calls(vals)
         return res
 
     # Each step of write(), in the order it runs: the lost gate and what a write changes
@@ -677,6 +682,12 @@ class CrmLead(models.Model):
         # A new assignment starts new first days.
         if {"user_id", "team_id", "date_open"} & set(vals):
             self._outbound_update_first_days()
+
+    def _outbound_mark_closing_calls(self, vals):
+        # Lost, won, reopened or a new revenue: the calls that closed and won the leads
+        # say so (the KPI report reads them there).
+        if CLOSING_TRIGGER_FIELDS & set(vals):
+            self.env["crm.outbound.call"]._outbound_mark_closings(self.filtered("outbound_last_call_at"))
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_outbound_calls(self):
@@ -1124,6 +1135,10 @@ class CrmLead(models.Model):
         self.invalidate_recordset(counters)
         # Computed fields that depend on the counters (attempts today) must recompute.
         self.modified(counters)
+        # A call on a lead already lost or won (an unanswered call on a won lead) is
+        # its last call now: it carries the closing.
+        closed = self.filtered(lambda lead: not lead.active or lead.stage_id.is_won)
+        self.env["crm.outbound.call"]._outbound_mark_closings(closed)
 
     def _outbound_recount_calls(self):
         """Count the calls of the leads of ``self`` again from scratch (after a merge
@@ -1149,6 +1164,7 @@ class CrmLead(models.Model):
                 elif not facts["outbound_attempts_date"] or day > facts["outbound_attempts_date"]:
                     facts["outbound_attempts_date"], facts["outbound_attempts_day_count"] = day, 1
             lead._outbound_write_facts(facts)
+        self.env["crm.outbound.call"]._outbound_mark_closings(self)
         self._outbound_update_first_days()
         self._outbound_update_segments()
 

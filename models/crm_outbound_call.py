@@ -9,6 +9,7 @@ import pytz
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, mute_logger
+from odoo.tools.sql import column_exists, create_index, table_exists
 
 from .compat import add_unique_constraint
 
@@ -40,6 +41,8 @@ MAX_TEXT_LENGTH = 255
 MAX_URL_LENGTH = 2048
 MAX_DURATION = 2**31 - 1
 MIN_CALL_YEAR, MAX_CALL_YEAR = 2000, 2099
+# The facts of a lead's closing kept on its calls (_outbound_mark_closings).
+CLOSING_FIELDS = ["closed_lead_calls", "won_at", "won_revenue"]
 EXTERNAL_ID_CONSTRAINT = "crm_outbound_call_external_id_uniq"
 # Users whose API key posts calls for every operator (DESIGN.md, rule 6).
 INTEGRATION_GROUP = "crm_outbound.group_outbound_integration"
@@ -48,6 +51,11 @@ INTEGRATION_GROUP = "crm_outbound.group_outbound_integration"
 # The range of dates the KPI report dates (report/crm_outbound_call_report.py), and the
 # origin of the operator's hour numbers.
 KPI_FIRST_DAY, KPI_END_DAY = datetime(2000, 1, 1), datetime(2101, 1, 1)
+
+
+# operator_hour + HOUR_SHIFT is positive for every hour from 2000 - 10 000 days on, and
+# a whole number of days: divided by 24 it numbers the operator's local day.
+HOUR_SHIFT = 240000
 
 
 def operator_hour_number(call_at, tz_name):
@@ -149,6 +157,46 @@ class CrmOutboundCall(models.Model):
         "counted in hours from 2000-01-01 00:00 (0 for a call outside 2000-2100).",
     )
 
+    # The closing and the winning of its lead, kept on the call that did them (report/
+    # crm_outbound_call_report.py reads them, so that no KPI joins the leads): written
+    # only by _outbound_mark_closings, whenever a lead is lost, won, reopened or merged,
+    # its revenue changes, or a call is added to a closed lead.
+    closed_lead_calls = fields.Integer(
+        "Calls of the Closed Lead",
+        readonly=True,
+        copy=False,
+        help="On the last call of a lead lost or won: how many calls the lead took. Empty on every other call.",
+    )
+    won_at = fields.Datetime(
+        "Lead Won On",
+        readonly=True,
+        copy=False,
+        help="On the last result call before its lead was won: when the lead was won. Empty on every other call.",
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    won_revenue = fields.Monetary(
+        "Revenue Won",
+        readonly=True,
+        copy=False,
+        help="On the winning call (see Lead Won On): the expected revenue of the lead it won.",
+    )
+
+    # The hours and days of work (seed 001: results and calls "per hour", paid time),
+    # kept as the calls arrive (_outbound_mark_first_calls) so that the KPI report sums
+    # them instead of counting distinct hours over a million calls.
+    first_of_hour = fields.Boolean(
+        "Starts an Hour of Work",
+        readonly=True,
+        copy=False,
+        help="The operator's first call of this local hour (operator_hour): an hour of work counts on it.",
+    )
+    first_of_day = fields.Boolean(
+        "Starts a Day of Work",
+        readonly=True,
+        copy=False,
+        help="The operator's first call of this local day: the day's paid time counts on it.",
+    )
+
     add_unique_constraint(
         locals(),
         "external_id_uniq",
@@ -201,7 +249,9 @@ class CrmOutboundCall(models.Model):
                     "a telephony integration posts them to /crm_outbound/v1/calls."
                 )
             )
-        return super().create(vals_list)
+        calls = super().create(vals_list)
+        calls._outbound_mark_first_calls()
+        return calls
 
     @api.model
     def _outbound_create_reported(self, vals_list):
@@ -227,12 +277,153 @@ class CrmOutboundCall(models.Model):
                         fields=", ".join(sorted(locked)),
                     )
                 )
-        return super().write(vals)
+        if not {"user_id", "call_at"} & set(vals):
+            return super().write(vals)
+        # A call moved to another operator or time leaves its day, and joins another.
+        days = self._outbound_work_days()
+        res = super().write(vals)
+        self._outbound_mark_first_calls(days | self._outbound_work_days())
+        return res
+
+    def unlink(self):
+        days = self._outbound_work_days()
+        res = super().unlink()
+        if days:
+            self.browse()._outbound_mark_first_calls(days)
+        return res
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_logged(self):
         if not self.env.su:
             raise AccessError(_("Calls are never deleted: a call that happened stays in the record."))
+
+    def init(self):
+        res = super().init()
+        # _outbound_mark_first_calls reads an operator's calls of a day by this index.
+        create_index(
+            self.env.cr,
+            "crm_outbound_call_user_operator_hour_idx",
+            self._table,
+            ["user_id", "operator_hour"],
+            where="user_id IS NOT NULL",
+        )
+        return res
+
+    def _auto_init(self):
+        # An upgrade from before the closings and the first calls were kept on the calls
+        # marks them once.
+        cr = self.env.cr
+        closings = table_exists(cr, self._table) and not column_exists(cr, self._table, "won_at")
+        first_calls = table_exists(cr, self._table) and not column_exists(cr, self._table, "first_of_day")
+        res = super()._auto_init()
+        if closings:
+            self._outbound_mark_closings()
+        if first_calls:
+            self._outbound_mark_first_calls()
+        return res
+
+    def _outbound_work_days(self):
+        """The (operator id, local day number) of the calls of ``self`` that have an operator."""
+        return {(call.user_id.id, (call.operator_hour + HOUR_SHIFT) // 24) for call in self if call.user_id}
+
+    def _outbound_mark_first_calls(self, days=None):
+        """Mark again which calls start an hour and a day of work, in one UPDATE over
+        the local days (``days``, else those of the calls of ``self``; every day if
+        both are empty) of their operators: the first call (by call time, then id) of
+        each operator and local hour, and of each operator and local day. A call logged
+        later in the day marks the day again, which also mends a double mark left by two
+        transactions at once."""
+        self.flush_model(["user_id", "call_at", "operator_hour", "first_of_hour", "first_of_day"])
+        if days is None and not self:  # every call (an upgrade)
+            days = SQL(
+                "SELECT DISTINCT user_id, (operator_hour + %s) / 24 AS day FROM crm_outbound_call "
+                "WHERE user_id IS NOT NULL",
+                HOUR_SHIFT,
+            )
+        else:
+            days = days if days is not None else self._outbound_work_days()
+            if not days:
+                return
+            rows = SQL(", ").join(SQL("(%s, %s)", user_id, day) for user_id, day in days)
+            days = SQL("SELECT * FROM (VALUES %s) AS day(user_id, day)", rows)
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH days AS (%(days)s), marks AS (
+                    SELECT call.id,
+                           row_number() OVER (PARTITION BY call.user_id, call.operator_hour
+                                                  ORDER BY call.call_at, call.id) = 1 AS hour_start,
+                           row_number() OVER (PARTITION BY call.user_id, days.day
+                                                  ORDER BY call.call_at, call.id) = 1 AS day_start
+                      FROM days
+                      JOIN crm_outbound_call AS call
+                        ON call.user_id = days.user_id
+                       AND call.operator_hour >= days.day * 24 - %(shift)s
+                       AND call.operator_hour < days.day * 24 - %(shift)s + 24
+                )
+                UPDATE crm_outbound_call AS call
+                   SET first_of_hour = marks.hour_start, first_of_day = marks.day_start
+                  FROM marks
+                 WHERE call.id = marks.id
+                   AND (COALESCE(call.first_of_hour, FALSE), COALESCE(call.first_of_day, FALSE))
+                       IS DISTINCT FROM (marks.hour_start, marks.day_start)
+                """,
+                days=days,
+                shift=HOUR_SHIFT,
+            )
+        )
+        self.invalidate_model(["first_of_hour", "first_of_day"])
+
+    @api.model
+    def _outbound_mark_closings(self, leads=None):
+        """Mark again, in one UPDATE, which calls of ``leads`` (default: every lead)
+        closed and won them: the last call of a lead lost or won (by call time, then
+        id) carries the lead's number of calls; the last result call before a win (a
+        minute's grace) carries the win's date and the lead's expected revenue."""
+        if leads is not None and not leads:
+            return
+        of_leads = SQL("call.lead_id IN %s", tuple(leads.ids)) if leads is not None else SQL("call.lead_id IS NOT NULL")
+        self.env["crm.lead"].flush_model(["active", "stage_id", "expected_revenue", "date_closed"])
+        self.env["crm.lead"].flush_model(["outbound_attempt_count"])
+        self.flush_model(["lead_id", "call_at", "is_result", *CLOSING_FIELDS])
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH closing AS (
+                    SELECT DISTINCT ON (call.lead_id) call.id, lead.outbound_attempt_count AS calls
+                      FROM crm_outbound_call AS call
+                      JOIN crm_lead AS lead ON lead.id = call.lead_id
+                 LEFT JOIN crm_stage AS stage ON stage.id = lead.stage_id
+                     WHERE %(of_leads)s AND (lead.active IS NOT TRUE OR stage.is_won IS TRUE)
+                  ORDER BY call.lead_id, call.call_at DESC, call.id DESC
+                ), winning AS (
+                    SELECT DISTINCT ON (call.lead_id) call.id, lead.date_closed, lead.expected_revenue
+                      FROM crm_outbound_call AS call
+                      JOIN crm_lead AS lead ON lead.id = call.lead_id AND lead.active
+                      JOIN crm_stage AS stage ON stage.id = lead.stage_id AND stage.is_won
+                     WHERE %(of_leads)s AND call.is_result
+                       AND call.call_at <= lead.date_closed + interval '1 minute'
+                  ORDER BY call.lead_id, call.call_at DESC, call.id DESC
+                ), marks AS (
+                    SELECT call.id, closing.calls, winning.date_closed,
+                           CASE WHEN winning.id IS NOT NULL THEN COALESCE(winning.expected_revenue, 0) END
+                               AS revenue
+                      FROM crm_outbound_call AS call
+                 LEFT JOIN closing ON closing.id = call.id
+                 LEFT JOIN winning ON winning.id = call.id
+                     WHERE %(of_leads)s
+                )
+                UPDATE crm_outbound_call AS call
+                   SET closed_lead_calls = marks.calls, won_at = marks.date_closed, won_revenue = marks.revenue
+                  FROM marks
+                 WHERE call.id = marks.id
+                   AND (call.closed_lead_calls, call.won_at, call.won_revenue)
+                       IS DISTINCT FROM (marks.calls, marks.date_closed, marks.revenue)
+                """,
+                of_leads=of_leads,
+            )
+        )
+        self.invalidate_model(CLOSING_FIELDS)
 
     @api.model
     def _get_operator_writable_fields(self):

@@ -1,6 +1,7 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
+from ..models.crm_outbound_call import HOUR_SHIFT
 from ..models.crm_outbound_status import CONTACT_LEVELS, OUTCOMES
 
 HOURS = [(f"{hour:02d}", f"{hour:02d}:00") for hour in range(24)]
@@ -8,11 +9,6 @@ HOURS = [(f"{hour:02d}", f"{hour:02d}:00") for hour in range(24)]
 # report shows them without a date: one call dated 9999-12-31 would otherwise overflow
 # Python's dates in every graph by day.
 FIRST_DAY, END_DAY = "2000-01-01", "2101-01-01"
-# An hour of work is one number: the operator's id in the high 32 bits, his local hour
-# number (operator_hour, shifted by HOUR_SHIFT to stay positive) in the low ones.
-# HOUR_SHIFT is a whole number of days, so the slot's low bits divided by 24 give the
-# local day (paid time counts once per operator and local day).
-HOUR_SHIFT, LOW_BITS = 240000, 2**32 - 1
 
 
 class CrmOutboundCallReport(models.Model):
@@ -25,10 +21,12 @@ class CrmOutboundCallReport(models.Model):
     before the win: the operator who produced the result gets the client.
 
     An hour of work is one local hour of one operator with at least one call (seed 001:
-    results and calls "per hour"). A group counts the hours in which its calls were
-    made, so an hour split between two teams counts for each and once in the total; the
-    per-hour measures and the rates divide the group's sums by its hours or its calls
-    (_read_group_select), and all of them share one count of the hours."""
+    results and calls "per hour"); it counts on its first call, and the paid time of a
+    day on the day's first call (crm.outbound.call's first_of_hour and first_of_day),
+    so that hours and paid time are sums like every other measure: the hours of the
+    teams add up to the total, and an hour split between two teams counts for the team
+    of its first call. The per-hour measures and the rates divide the group's sums
+    (_read_group_select)."""
 
     _name = "crm.outbound.call.report"
     _description = "Outbound Call Analysis"
@@ -130,22 +128,20 @@ class CrmOutboundCallReport(models.Model):
         # 2000-01-01 00:00 local, so that the day, the hour and the hours of work are
         # integer arithmetic on one column, with no time zone resolved per call.
         hour = SQL("(CASE WHEN %s THEN call.operator_hour END)", in_range)
-        day_number = SQL("((%s + 240000) / 24 - 10000)", hour)
+        day_number = SQL("((%s + %s) / 24 - %s)", hour, HOUR_SHIFT, HOUR_SHIFT // 24)
         # The client's time zone (the lead's), else the operator's current one.
         client_at = SQL("(call.call_at AT TIME ZONE 'UTC' AT TIME ZONE COALESCE(client_tz.name, tz.name, 'UTC'))")
-        # The lead's last call carries its closing.
-        closed = SQL(
-            "(lead.outbound_last_call_at = call.call_at AND (lead.active IS NOT TRUE OR stage.is_won IS TRUE))"
-        )
-        # A won lead's last result call before its win, found once per won lead (one
-        # pass over the result calls of won leads) rather than looked up per call.
-        won = SQL("((winner.call_id = call.id) IS TRUE)")
+        # The call that closed its lead (its last call) and the one that won it (the
+        # last result call before the win) are marked on the calls themselves
+        # (crm.outbound.call._outbound_mark_closings): no KPI reads the leads.
+        closed = SQL("(call.closed_lead_calls IS NOT NULL)")
+        won = SQL("(call.won_at IS NOT NULL)")
         return SQL(
             """
             SELECT call.id,
                    CASE WHEN %(in_range)s THEN call.call_at END AS call_at,
                    DATE '2000-01-01' + %(day_number)s AS call_date,
-                   lpad(mod(%(hour)s + 240000, 24)::text, 2, '0') AS call_hour,
+                   lpad(mod(%(hour)s + %(hour_shift)s, 24)::text, 2, '0') AS call_hour,
                    CASE WHEN %(in_range)s THEN to_char(%(client_at)s, 'HH24') END AS client_hour,
                    call.user_id,
                    call.team_id,
@@ -161,7 +157,7 @@ class CrmOutboundCallReport(models.Model):
                    lead.medium_id,
                    lead.campaign_id,
                    CASE WHEN %(won)s AND %(in_range)s
-                        THEN (lead.date_closed AT TIME ZONE 'UTC' AT TIME ZONE COALESCE(tz.name, 'UTC'))::date
+                        THEN (call.won_at AT TIME ZONE 'UTC' AT TIME ZONE COALESCE(tz.name, 'UTC'))::date
                    END AS won_date,
                    1 AS call_count,
                    COALESCE(call.answered, FALSE)::int AS answered_count,
@@ -170,21 +166,22 @@ class CrmOutboundCallReport(models.Model):
                    COALESCE(call.duration, 0) AS duration,
                    CASE WHEN call.answered THEN COALESCE(call.duration, 0) END AS handling_time,
                    %(closed)s::int AS closed_lead_count,
-                   CASE WHEN %(closed)s THEN lead.outbound_attempt_count END AS calls_per_closed_lead,
+                   call.closed_lead_calls AS calls_per_closed_lead,
                    %(won)s::int AS won_count,
-                   CASE WHEN %(won)s THEN COALESCE(lead.expected_revenue, 0) ELSE 0 END AS won_revenue,
-                   (call.user_id IS NOT NULL AND %(in_range)s)::int AS work_hours,
-                   -- one number per operator and local hour: counting distinct numbers
-                   -- sorts far faster than (operator, hour) pairs
-                   (call.user_id::bigint << 32) + %(hour)s + %(hour_shift)s AS work_slot,
+                   COALESCE(call.won_revenue, 0) AS won_revenue,
+                   (call.first_of_hour IS TRUE AND call.user_id IS NOT NULL AND %(in_range)s)::int AS work_hours,
+                   -- each day paid once, at the highest of the operator's memberships
+                   CASE WHEN call.first_of_day AND %(in_range)s
+                        THEN round(COALESCE(pay.paid_hours, 0)::numeric, 2)::float ELSE 0 END AS paid_hours,
+                   CASE WHEN call.first_of_day AND %(in_range)s
+                        THEN round((COALESCE(pay.paid_hours, 0) * COALESCE(pay.hourly_cost, 0))::numeric, 2)::float
+                        ELSE 0 END AS paid_cost,
                    NULL::float AS results_per_hour,
                    NULL::float AS calls_per_hour,
                    NULL::float AS won_per_hour,
                    NULL::float AS utilisation,
                    NULL::float AS no_answer_rate,
-                   NULL::float AS paid_hours,
                    NULL::float AS work_paid_ratio,
-                   NULL::float AS paid_cost,
                    NULL::float AS cost_per_won
               FROM crm_outbound_call AS call
          LEFT JOIN res_company AS company ON company.id = call.company_id
@@ -194,18 +191,11 @@ class CrmOutboundCallReport(models.Model):
          LEFT JOIN %(zones)s AS tz ON tz.name = partner.tz
          LEFT JOIN crm_outbound_status AS status ON status.id = call.status_id
          LEFT JOIN crm_lead AS lead ON lead.id = call.lead_id
-         LEFT JOIN crm_stage AS stage ON stage.id = lead.stage_id
          LEFT JOIN %(zones)s AS client_tz ON client_tz.name = lead.outbound_tz
-         LEFT JOIN (
-                SELECT won_call.lead_id,
-                       (array_agg(won_call.id ORDER BY won_call.call_at DESC, won_call.id DESC))[1] AS call_id
-                  FROM crm_outbound_call AS won_call
-                  JOIN crm_lead AS won_lead ON won_lead.id = won_call.lead_id AND won_lead.active
-                  JOIN crm_stage AS won_stage ON won_stage.id = won_lead.stage_id AND won_stage.is_won
-                 WHERE won_call.is_result
-                   AND won_call.call_at <= won_lead.date_closed + interval '1 minute'
-              GROUP BY won_call.lead_id
-              ) AS winner ON winner.lead_id = call.lead_id
+         LEFT JOIN (SELECT user_id, max(outbound_paid_hours) AS paid_hours, max(outbound_hourly_cost) AS hourly_cost
+                      FROM crm_team_member
+                     WHERE active
+                  GROUP BY user_id) AS pay ON pay.user_id = call.user_id
             """,
             in_range=in_range,
             hour=hour,
@@ -218,9 +208,7 @@ class CrmOutboundCallReport(models.Model):
         )
 
     def _read_group_select(self, aggregate_spec, query):
-        """The measures that are not sums of the rows: hours of work count the group's
-        distinct (operator, local hour) pairs, paid hours and cost the distinct
-        (operator, local day) pairs; the ratios divide the group's sums by them."""
+        """The rates are not sums of the rows: they divide the group's sums."""
         fname = aggregate_spec.split(":")[0]
         ratios = self._ratios(query)
         if fname not in ratios:
@@ -228,48 +216,21 @@ class CrmOutboundCallReport(models.Model):
         return ratios[fname]
 
     def _ratios(self, query):
-        def column(name):
-            return self._field_to_sql(self._table, name, query)
+        def total(name):
+            return SQL("SUM(%s)", self._field_to_sql(self._table, name, query))
 
         def ratio(numerator, denominator, factor=1):
             return SQL("(%s)::float * %s / NULLIF(%s, 0)", numerator, factor, denominator)
 
-        # Identical aggregates are computed once per query: every measure below shares
-        # one sort of the group's hour slots, into the array of its distinct hours of work.
-        # Paid time is read from that (small) array: its distinct operator-days, each paid
-        # once at the highest of the operator's memberships.
-        slot = SQL.identifier(self._table, "work_slot")
-        slots = SQL("array_agg(DISTINCT %s) FILTER (WHERE %s IS NOT NULL)", slot, slot)
-        hours = SQL("COALESCE(cardinality(%s), 0)", slots)
-
-        def paid(amount):
-            return SQL(
-                """(SELECT SUM(round((%(amount)s)::numeric, 2))
-                      FROM (SELECT DISTINCT slot >> 32 AS user_id, (slot & %(low)s) / 24 AS day
-                              FROM unnest(%(slots)s) AS slot) AS day
-                 LEFT JOIN (SELECT user_id, max(outbound_paid_hours) AS paid_hours,
-                                   max(outbound_hourly_cost) AS hourly_cost
-                              FROM crm_team_member
-                             WHERE active
-                          GROUP BY user_id) AS pay ON pay.user_id = day.user_id)""",
-                amount=amount,
-                low=LOW_BITS,
-                slots=slots,
-            )
-
-        paid_hours = paid(SQL("COALESCE(pay.paid_hours, 0)"))
-        paid_cost = paid(SQL("COALESCE(pay.paid_hours, 0) * COALESCE(pay.hourly_cost, 0)"))
+        hours = total("work_hours")
         return {
-            "work_hours": hours,
-            "results_per_hour": ratio(SQL("SUM(%s)", column("result_count")), hours),
-            "calls_per_hour": ratio(SQL("SUM(%s)", column("call_count")), hours),
-            "won_per_hour": ratio(SQL("SUM(%s)", column("won_count")), hours),
-            "utilisation": ratio(SQL("SUM(%s)", column("duration")), SQL("%s * 3600", hours), 100),
-            "no_answer_rate": ratio(SQL("COUNT(*) - SUM(%s)", column("answered_count")), SQL("COUNT(*)"), 100),
-            "paid_hours": SQL("%s::float", paid_hours),
-            "work_paid_ratio": ratio(hours, paid_hours, 100),
-            "paid_cost": SQL("%s::float", paid_cost),
-            "cost_per_won": ratio(paid_cost, SQL("SUM(%s)", column("won_count"))),
+            "results_per_hour": ratio(total("result_count"), hours),
+            "calls_per_hour": ratio(total("call_count"), hours),
+            "won_per_hour": ratio(total("won_count"), hours),
+            "utilisation": ratio(total("duration"), SQL("%s * 3600", hours), 100),
+            "no_answer_rate": ratio(SQL("COUNT(*) - %s", total("answered_count")), SQL("COUNT(*)"), 100),
+            "work_paid_ratio": ratio(hours, total("paid_hours"), 100),
+            "cost_per_won": ratio(total("paid_cost"), total("won_count")),
         }
 
     def init(self):

@@ -143,10 +143,10 @@ class TestOutboundLogCall(OutboundCase):
         leads = self._new_leads(50).with_env(self.env)
         self.env.flush_all()
         self.env.invalidate_all()
-        with self.assertQueryCount(outbound_salesman=41 if ODOO_19 else 39):
+        with self.assertQueryCount(outbound_salesman=42 if ODOO_19 else 40):
             lead.outbound_log_call({"status_id": self.st_interest.id})
         self.env.invalidate_all()
-        with self.assertQueryCount(outbound_salesman=384 if ODOO_19 else 382):
+        with self.assertQueryCount(outbound_salesman=385 if ODOO_19 else 383):
             leads.outbound_log_call({"status_id": self.st_interest.id})
 
     def test_attempts_today_is_searchable(self):

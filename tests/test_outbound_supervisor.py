@@ -465,7 +465,7 @@ class TestOutboundReportStoredHours(OutboundCase):
 
     def test_won_later_reopened_and_won_again(self):
         """The winning call follows the lead: won after the call, moved back to an open
-        stage, won again: the report says so each time, nothing stored on the calls."""
+        stage, won again: the report says so each time."""
         lead = self._new_leads(expected_revenue=700)
         with freeze_time("2026-03-02 06:10:00"):
             lead.with_user(self.salesman).outbound_log_call({"status_id": self.st_interest.id})
@@ -483,6 +483,131 @@ class TestOutboundReportStoredHours(OutboundCase):
         with freeze_time("2026-03-04 10:00:00"):
             lead.action_set_won()
         self.assertEqual(self._won(lead), {lead: (1, 700.0, 1)})
+
+    def test_an_hour_counts_on_its_first_call(self):
+        """An hour of work is counted once, on its first call: an hour split between
+        two teams counts for the team of its first call, so the teams' hours add up to
+        the operator's; a call reported later with an earlier time takes the mark."""
+        self.env["ir.config_parameter"].sudo().set_param("sales_team.membership_multi", True)
+        other = self.env["crm.team"].create(
+            {
+                "name": "Outbound other team",
+                "outbound_playbook_id": self.playbook.id,
+                "member_ids": [(4, self.salesman.id)],
+            }
+        )
+        here, there = self._new_leads(), self._new_leads(team_id=other.id)
+        with freeze_time("2026-03-02 06:30:00"):
+            here.with_user(self.salesman).outbound_log_call({"status_id": self.st_no_answer.id})
+        with freeze_time("2026-03-02 06:40:00"):
+            there.with_user(self.salesman).outbound_log_call({"status_id": self.st_no_answer.id})
+        Report = self.env["crm.outbound.call.report"].with_user(self.supervisor)
+        teams = (self.team | other).ids
+        by_team = dict(Report._read_group([("team_id", "in", teams)], ["team_id"], ["work_hours:sum"]))
+        self.assertEqual(by_team, {self.team: 1, other: 0})
+        self.assertEqual(Report._read_group([("team_id", "in", teams)], [], ["work_hours:sum"]), [(1,)])
+        self.env["crm.outbound.call"].with_user(self.pbx)._outbound_ingest(
+            [
+                {
+                    "external_id": "earlier",
+                    "started_at": "2026-03-02T06:05:00Z",
+                    "duration": 5,
+                    "answered": True,
+                    "lead_id": there.id,
+                    "operator": self.salesman.login,
+                }
+            ]
+        )
+        by_team = dict(Report._read_group([("team_id", "in", teams)], ["team_id"], ["work_hours:sum"]))
+        self.assertEqual(by_team, {self.team: 0, other: 1}, "the earlier call, reported later, starts the hour")
+        calls = (here | there).outbound_call_ids
+        self.assertEqual(len(calls.filtered("first_of_hour")), 1)
+        self.assertEqual(len(calls.filtered("first_of_day")), 1)
+
+    def _closing(self, leads):
+        """{lead: (closed leads, calls per closed lead, won clients, revenue)}"""
+        return {
+            group[0]: group[1:]
+            for group in self._report(
+                [("lead_id", "in", leads.ids)],
+                ["lead_id"],
+                ["closed_lead_count:sum", "calls_per_closed_lead:avg", "won_count:sum", "won_revenue:sum"],
+            )
+        }
+
+    def test_a_call_after_the_win_carries_the_closing(self):
+        """An unanswered call on a won lead is its last call now: it closes the lead
+        (with one call more); the win stays on the result call before it."""
+        lead = self._new_leads(expected_revenue=400)
+        with freeze_time("2026-03-02 06:10:00"):
+            lead.with_user(self.salesman).outbound_log_call({"status_id": self.st_interest.id})
+        with freeze_time("2026-03-02 07:00:00"):
+            lead.action_set_won()
+        self.assertEqual(self._closing(lead), {lead: (1, 1.0, 1, 400.0)})
+        self.env["crm.outbound.call"].with_user(self.pbx)._outbound_ingest(
+            [
+                {
+                    "external_id": "after-win",
+                    "started_at": "2026-03-02T08:00:00Z",
+                    "duration": 0,
+                    "answered": False,
+                    "lead_id": lead.id,
+                }
+            ]
+        )
+        self.assertEqual(lead.outbound_attempt_count, 2)
+        self.assertEqual(self._closing(lead), {lead: (1, 2.0, 1, 400.0)})
+        closing = self.env["crm.outbound.call.report"].search(
+            [("lead_id", "=", lead.id), ("closed_lead_count", "=", 1)]
+        )
+        self.assertEqual(closing.call_at, dt("2026-03-02 08:00:00"), "the call after the win")
+
+    def test_revenue_changed_after_the_win(self):
+        lead = self._new_leads(expected_revenue=400)
+        with freeze_time("2026-03-02 06:10:00"):
+            lead.with_user(self.salesman).outbound_log_call({"status_id": self.st_interest.id})
+        lead.action_set_won()
+        lead.expected_revenue = 650
+        self.assertEqual(self._closing(lead), {lead: (1, 1.0, 1, 650.0)})
+
+    def test_lost_then_restored(self):
+        lead = self._new_leads()
+        with freeze_time("2026-03-02 06:10:00"):
+            lead.with_user(self.salesman).outbound_log_call({"status_id": self.st_no_answer.id})
+        with freeze_time("2026-03-02 07:10:00"):
+            lead.with_user(self.salesman).outbound_log_call({"status_id": self.st_interest.id})
+        with freeze_time("2026-03-02 08:10:00"):
+            lead.with_user(self.salesman).outbound_log_call({"status_id": self.st_refused.id, "note": "No"})
+        self.assertFalse(lead.active)
+        self.assertEqual(self._closing(lead), {lead: (1, 3.0, 0, 0.0)})
+        lead.action_unarchive()
+        self.assertEqual(self._closing(lead), {lead: (0, False, 0, 0.0)}, "open again: nothing closed")
+
+    def test_tied_last_calls_close_once(self):
+        lead = self._new_leads()
+        with freeze_time("2026-03-02 06:10:00"):
+            lead.with_user(self.salesman).outbound_log_call({"status_id": self.st_interest.id})
+            lead.with_user(self.salesman).outbound_log_call({"status_id": self.st_interest.id})
+        lead.action_set_won()
+        self.assertEqual(self._closing(lead), {lead: (1, 2.0, 1, 0.0)})
+
+    def test_marks_rebuilt_for_every_lead(self):
+        """The upgrade's pass over every lead gives back marks lost or copied wrongly."""
+        lead = self._new_leads(expected_revenue=90)
+        with freeze_time("2026-03-02 06:10:00"):
+            lead.with_user(self.salesman).outbound_log_call({"status_id": self.st_interest.id})
+        lead.action_set_won()
+        Call = self.env["crm.outbound.call"]
+        Call.flush_model()
+        self.env.cr.execute(
+            "UPDATE crm_outbound_call SET closed_lead_calls = NULL, won_at = NULL, won_revenue = NULL "
+            "WHERE lead_id = %s",
+            [lead.id],
+        )
+        Call.invalidate_model()
+        self.assertEqual(self._closing(lead), {lead: (0, False, 0, 0.0)})
+        Call._outbound_mark_closings()
+        self.assertEqual(self._closing(lead), {lead: (1, 1.0, 1, 90.0)})
 
     def test_won_after_a_merge(self):
         """Merging moves the calls: the surviving lead's win goes to the last result call

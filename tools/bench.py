@@ -267,6 +267,10 @@ def prepare():
         """
     )
     print(f"prepare: the local hour of {cr.rowcount} calls recomputed")
+    # The copies of a closing or winning call carry its marks onto other leads' calls.
+    if "won_at" in env["crm.outbound.call"]._fields:
+        env["crm.outbound.call"]._outbound_mark_closings()
+        print("prepare: the closing and winning calls marked again")
     cr.execute("ANALYZE")
     cr.commit()
     print("prepare: " + size_label())
