@@ -1041,8 +1041,13 @@ class CrmLead(models.Model):
         }
 
     def _outbound_browse_id(self, model, key, value):
+        """The record of ``model`` whose id is ``value`` (an empty one for none); a
+        record the module already read (telephony resolves a batch's statuses at once)
+        is taken as it is: JSON-RPC cannot pass one, so a user's value is still checked."""
         if not value:
             return self.env[model]
+        if isinstance(value, models.BaseModel) and value._name == model:
+            return value
         record = self.env[model].browse(value).exists() if isinstance(value, int) and value > 0 else None
         if not record:
             raise UserError(_("%(key)s = %(value)r is not an existing %(model)s.", key=key, value=value, model=model))

@@ -1094,7 +1094,8 @@ class CrmOutboundCall(models.Model):
     def _outbound_item_call_vals(self, item, status):
         """The values of ``crm.lead.outbound_log_call`` for one item (the one call
         validator checks them)."""
-        vals = {"status_id": status.id, "duration": item["duration"], "call_at": item["started_at"]}
+        # The status record itself, read with the batch's statuses: no query per item.
+        vals = {"status_id": status, "duration": item["duration"], "call_at": item["started_at"]}
         if status and item.get("agreed_at"):
             vals["agreed_at"] = item["agreed_at"]
         if item.get("recording_url"):
