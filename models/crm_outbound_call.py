@@ -335,31 +335,33 @@ class CrmOutboundCall(models.Model):
         transactions at once."""
         self.flush_model(["user_id", "call_at", "operator_hour", "first_of_hour", "first_of_day"])
         if days is None and not self:  # every call (an upgrade)
-            days = SQL(
-                "SELECT DISTINCT user_id, (operator_hour + %s) / 24 AS day FROM crm_outbound_call "
-                "WHERE user_id IS NOT NULL",
-                HOUR_SHIFT,
-            )
+            calls = SQL("call.user_id IS NOT NULL")
         else:
             days = days if days is not None else self._outbound_work_days()
             if not days:
                 return
-            rows = SQL(", ").join(SQL("(%s, %s)", user_id, day) for user_id, day in days)
-            days = SQL("SELECT * FROM (VALUES %s) AS day(user_id, day)", rows)
+            # One range of the (operator, hour) index per day, spelled out: joined to a
+            # list of days, PostgreSQL reads the whole table instead.
+            calls = SQL(" OR ").join(
+                SQL(
+                    "(call.user_id = %s AND call.operator_hour >= %s AND call.operator_hour < %s)",
+                    user_id,
+                    day * 24 - HOUR_SHIFT,
+                    day * 24 - HOUR_SHIFT + 24,
+                )
+                for user_id, day in sorted(days)
+            )
         self.env.cr.execute(
             SQL(
                 """
-                WITH days AS (%(days)s), marks AS (
+                WITH marks AS (
                     SELECT call.id,
                            row_number() OVER (PARTITION BY call.user_id, call.operator_hour
                                                   ORDER BY call.call_at, call.id) = 1 AS hour_start,
-                           row_number() OVER (PARTITION BY call.user_id, days.day
+                           row_number() OVER (PARTITION BY call.user_id, (call.operator_hour + %(shift)s) / 24
                                                   ORDER BY call.call_at, call.id) = 1 AS day_start
-                      FROM days
-                      JOIN crm_outbound_call AS call
-                        ON call.user_id = days.user_id
-                       AND call.operator_hour >= days.day * 24 - %(shift)s
-                       AND call.operator_hour < days.day * 24 - %(shift)s + 24
+                      FROM crm_outbound_call AS call
+                     WHERE %(calls)s
                 )
                 UPDATE crm_outbound_call AS call
                    SET first_of_hour = marks.hour_start, first_of_day = marks.day_start
@@ -368,7 +370,7 @@ class CrmOutboundCall(models.Model):
                    AND (COALESCE(call.first_of_hour, FALSE), COALESCE(call.first_of_day, FALSE))
                        IS DISTINCT FROM (marks.hour_start, marks.day_start)
                 """,
-                days=days,
+                calls=calls,
                 shift=HOUR_SHIFT,
             )
         )
