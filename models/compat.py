@@ -44,6 +44,28 @@ def keep_done_activities(activity_types):
         activity_types.write({"keep_done": True})
 
 
+def reply_to_by_record(records, email_from, author_id):
+    """{record id: reply-to address} of messages posted on ``records`` by ``author_id``
+    (Odoo 19 passes the author to ``_notify_get_reply_to``, Odoo 18 does not)."""
+    if ODOO_19:
+        return records._notify_get_reply_to(default=email_from, author_id=author_id)
+    return records._notify_get_reply_to(default=email_from)
+
+
+def finish_done_activities(activities, feedback):
+    """What Odoo's ``_action_done`` does to ``activities`` once their messages are
+    posted: Odoo 19 archives every one, with the feedback; Odoo 18 archives those whose
+    type keeps done activities and deletes the others."""
+    if ODOO_19:
+        activities.action_archive()
+        if feedback:
+            activities.feedback = feedback
+        return
+    kept = activities.filtered("activity_type_id.keep_done")
+    kept.action_archive()
+    (activities - kept).unlink()
+
+
 def commit_progress(env, processed, remaining):
     """Commit a cron's batch and report its progress; return the seconds left to run.
 

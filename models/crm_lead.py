@@ -1570,7 +1570,7 @@ class CrmLead(models.Model):
             if cancel_tasks:
                 own_write(pending).unlink()
             else:
-                own_write(pending)._action_done(feedback=feedback)
+                own_write(pending)._outbound_action_done(feedback=feedback)
         lead_ids_by_next_at = defaultdict(list)
         for lead in self:
             lead_ids_by_next_at[next_at_by_lead.get(lead) or False].append(lead.id)

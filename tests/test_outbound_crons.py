@@ -100,7 +100,7 @@ class TestOutboundCronCost(OutboundCase):
         cron()  # the demo's due leads
         for count in (5, 50):
             self._due_leads(count)
-            with self.assertQueryCount(__system__=14):
+            with self.assertQueryCount(__system__=13):
                 cron()
 
     @users("__system__")

@@ -124,3 +124,62 @@ class TestOutboundTaskRule(OutboundCase):
         self.assertOneTask(none, self.type_redial)
         self.assertOneTask(several)
         self.assertEqual(self.pending(fine), fine_task)
+
+
+@tagged("post_install", "-at_install")
+class TestOutboundTasksDoneInBulk(OutboundCase):
+    """A call closes its lead's task with the message Odoo's own ``_action_done`` posts,
+    written for many tasks at once."""
+
+    FIELDS = (
+        "body",
+        "subtype_id",
+        "mail_activity_type_id",
+        "author_id",
+        "email_from",
+        "message_type",
+        "reply_to",
+        "record_company_id",
+        "record_alias_domain_id",
+        "email_add_signature",
+    )
+
+    def _done_message(self, lead):
+        return lead.message_ids.filtered(lambda message: message.subtype_id == self.env.ref("mail.mt_activities"))[:1]
+
+    def _values(self, message):
+        return {fname: message[fname] for fname in self.FIELDS}
+
+    def test_the_message_odoo_posts(self):
+        with freeze_time("2026-03-02 06:00:00"):
+            by_odoo, in_bulk = self._new_leads(2)
+        self.env.flush_all()
+        task, bulk_tasks = by_odoo.activity_ids, (in_bulk.activity_ids)
+        self.assertEqual(task.summary, bulk_tasks.summary)
+        last = in_bulk.message_ids[:1]
+        task.with_user(self.salesman).action_feedback(feedback="Talked")
+        bulk_tasks.with_user(self.salesman).with_context(crm_outbound_applying=OWN_WRITE)._outbound_action_done(
+            feedback="Talked"
+        )
+        odoo_message, bulk_message = self._done_message(by_odoo), self._done_message(in_bulk)
+        self.assertTrue(odoo_message and bulk_message)
+        self.assertEqual(self._values(bulk_message), self._values(odoo_message))
+        self.assertIn("Talked", str(bulk_message.body))
+        self.assertEqual(bulk_message.parent_id, last, "the thread's last message, as Odoo links it")
+        self.assertFalse(bulk_tasks.exists().filtered("active"), "done, as Odoo leaves a done task")
+
+    def test_a_follower_of_activities_is_notified_through_odoo(self):
+        """A follower who asked for activity messages gets his notification: the tasks
+        then go through Odoo's own _action_done."""
+        watcher = new_test_user(self.env, login="outbound_activity_watcher", groups="sales_team.group_sale_salesman")
+        lead = self._new_leads()
+        lead.message_subscribe(partner_ids=watcher.partner_id.ids, subtype_ids=self.env.ref("mail.mt_activities").ids)
+        lead.activity_ids.with_user(self.salesman).with_context(crm_outbound_applying=OWN_WRITE)._outbound_action_done()
+        self.assertIn(watcher.partner_id, self._done_message(lead).notified_partner_ids)
+
+    def test_logging_a_call_closes_the_task_in_bulk(self):
+        leads = self._new_leads(3)
+        leads.with_user(self.salesman).outbound_log_call({"status_id": self.st_interest.id})
+        for lead in leads:
+            self.assertEqual(len(self._done_message(lead)), 1)
+            self.assertOneTask(lead, self.type_sell)

@@ -695,9 +695,9 @@ class TestOutboundTelephony(TelephonyCase):
 # and each status in a few queries per wave, Odoo's chatter per lead (the task done, the
 # next one), plus a constant for matching the whole batch; a replay costs a constant.
 QUERIES_PER_BATCH = (
-    {"new_10": 123, "replay_10": 7, "new_20": 203, "replay_20": 7}
+    {"new_10": 69, "replay_10": 7, "new_20": 89, "replay_20": 7}
     if ODOO_19
-    else {"new_10": 121, "replay_10": 7, "new_20": 201, "replay_20": 7}
+    else {"new_10": 68, "replay_10": 7, "new_20": 88, "replay_20": 7}
 )
 
 # Hostile strings too: NUL, unpaired surrogates (json.dumps escapes them, the server
