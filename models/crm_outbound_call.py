@@ -313,8 +313,9 @@ class CrmOutboundCall(models.Model):
         # An upgrade from before the closings and the first calls were kept on the calls
         # marks them once.
         cr = self.env.cr
-        closings = table_exists(cr, self._table) and not column_exists(cr, self._table, "won_at")
-        first_calls = table_exists(cr, self._table) and not column_exists(cr, self._table, "first_of_day")
+        upgrading = table_exists(cr, self._table)
+        closings = upgrading and not column_exists(cr, self._table, "won_at")
+        first_calls = upgrading and not column_exists(cr, self._table, "first_of_day")
         res = super()._auto_init()
         if closings:
             self._outbound_mark_closings()
@@ -385,8 +386,9 @@ class CrmOutboundCall(models.Model):
         if leads is not None and not leads:
             return
         of_leads = SQL("call.lead_id IN %s", tuple(leads.ids)) if leads is not None else SQL("call.lead_id IS NOT NULL")
-        self.env["crm.lead"].flush_model(["active", "stage_id", "expected_revenue", "date_closed"])
-        self.env["crm.lead"].flush_model(["outbound_attempt_count"])
+        self.env["crm.lead"].flush_model(
+            ["active", "stage_id", "expected_revenue", "date_closed", "outbound_attempt_count"]
+        )
         self.flush_model(["lead_id", "call_at", "is_result", *CLOSING_FIELDS])
         self.env.cr.execute(
             SQL(

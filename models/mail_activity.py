@@ -102,7 +102,7 @@ class MailActivity(models.Model):
                 [
                     ("res_model", "=", "crm.lead"),
                     ("res_id", "in", self.mapped("res_id")),
-                    ("subtype_ids", "=", self.env.ref("mail.mt_activities").id),
+                    ("subtype_ids", "=", self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_activities")),
                 ],
                 limit=1,
             )

@@ -267,10 +267,11 @@ def prepare():
         """
     )
     print(f"prepare: the local hour of {cr.rowcount} calls recomputed")
-    # The copies of a closing or winning call carry its marks onto other leads' calls.
-    if "won_at" in env["crm.outbound.call"]._fields:
-        env["crm.outbound.call"]._outbound_mark_closings()
-        print("prepare: the closing and winning calls marked again")
+    # The copies carry their originals' KPI marks (first call of an hour or a day, the
+    # closing or winning call) onto other operators' days and other leads: mark again.
+    env["crm.outbound.call"]._outbound_mark_first_calls()
+    env["crm.outbound.call"]._outbound_mark_closings()
+    print("prepare: the first calls of each operator-hour and day, the closing and winning calls marked again")
     cr.execute("ANALYZE")
     cr.commit()
     print("prepare: " + size_label())
