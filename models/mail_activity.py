@@ -50,19 +50,25 @@ class MailActivity(models.Model):
         reply_to = compat.reply_to_by_record(leads, email_from, author_id)
         parents = self._outbound_thread_parents(leads)
         render = self.env["mail.render.mixin"]._render_template_qweb_view
+        # The template shows the task (type, assignee, summary, note) and the feedback,
+        # nothing of the lead: tasks alike share one rendering.
+        bodies = {}
         values_list = []
         for activity in self:
             lead_id = activity.res_id
-            body = render(
-                "mail.message_activity_done",
-                "crm.lead",
-                [lead_id],
-                add_context={
-                    "activity": activity,
-                    "feedback": feedback,
-                    "display_assignee": activity.user_id != self.env.user,
-                },
-            )[lead_id]
+            key = (activity.activity_type_id, activity.user_id, activity.summary, activity.note)
+            if key not in bodies:
+                bodies[key] = render(
+                    "mail.message_activity_done",
+                    "crm.lead",
+                    [lead_id],
+                    add_context={
+                        "activity": activity,
+                        "feedback": feedback,
+                        "display_assignee": activity.user_id != self.env.user,
+                    },
+                )[lead_id]
+            body = bodies[key]
             values_list.append(
                 {
                     "author_id": author_id,

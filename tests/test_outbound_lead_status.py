@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, ValidationError
@@ -52,6 +54,43 @@ class TestOutboundLeadStatus(OutboundCase):
         )
         self.assertEqual(len(tracked), 1, "the status change is tracked in the chatter")
         self.assertEqual(tracked.new_value_char, "Interested")
+
+    def _tracking_message(self, lead):
+        messages = lead.message_ids.filtered("tracking_value_ids")
+        self.assertEqual(len(messages), 1, f"one tracking message on {lead.name}")
+        return messages
+
+    def test_tracking_of_many_leads_is_odoos_message_written_at_once(self):
+        """A status given to many leads at once is tracked with the message Odoo logs
+        for one lead (its author, type, subtype, values), all created in one batch."""
+        alone, *together = leads = self._new_leads(4)
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        alone.with_user(self.salesman).outbound_log_call({"status_id": self.st_interest.id})
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        batch = self.env["crm.lead"].concat(*together)
+        batch.with_user(self.salesman).outbound_log_call({"status_id": self.st_interest.id})
+        self.env.flush_all()
+        created, message_class = [], type(self.env["mail.message"])
+        original_create = message_class.create
+
+        def counting_create(model, vals_list):
+            created.append(len(vals_list))
+            return original_create(model, vals_list)
+
+        with patch.object(message_class, "create", counting_create):
+            self.env.cr.precommit.run()
+        self.assertEqual(created, [3], "the three leads' tracking messages in one create")
+        expected = self._tracking_message(alone)
+        fields = ("author_id", "message_type", "subtype_id", "is_internal", "email_from", "reply_to")
+        for lead in leads[1:]:
+            message = self._tracking_message(lead)
+            self.assertEqual([message[f] for f in fields], [expected[f] for f in fields])
+            self.assertEqual(
+                message.tracking_value_ids.mapped(lambda value: (value.field_id.name, value.new_value_char)),
+                expected.tracking_value_ids.mapped(lambda value: (value.field_id.name, value.new_value_char)),
+            )
 
     def test_kanban_columns_are_every_status_in_catalog_order(self):
         self.st_callback.sequence = 20  # the catalog order, not the creation order

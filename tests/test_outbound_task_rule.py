@@ -168,6 +168,23 @@ class TestOutboundTasksDoneInBulk(OutboundCase):
         self.assertEqual(bulk_message.parent_id, last, "the thread's last message, as Odoo links it")
         self.assertFalse(bulk_tasks.exists().filtered("active"), "done, as Odoo leaves a done task")
 
+    def test_each_task_its_own_message(self):
+        """Tasks alike share one rendering; a task that differs (summary, assignee)
+        gets its own body."""
+        leads = self._new_leads(3)
+        self.env.flush_all()
+        first, second, third = (lead.activity_ids for lead in leads)
+        second.summary = "Call about the invoice"
+        third.user_id = self.env.user
+        (first | second | third).with_user(self.salesman).with_context(
+            crm_outbound_applying=OWN_WRITE
+        )._outbound_action_done(feedback="Talked")
+        bodies = [str(self._done_message(lead).body) for lead in leads]
+        self.assertNotIn("Call about the invoice", bodies[0])
+        self.assertIn("Call about the invoice", bodies[1])
+        self.assertNotIn(self.env.user.name, bodies[0])
+        self.assertIn(self.env.user.name, bodies[2], "originally assigned to another user")
+
     def test_a_follower_of_activities_is_notified_through_odoo(self):
         """A follower who asked for activity messages gets his notification: the tasks
         then go through Odoo's own _action_done."""

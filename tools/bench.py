@@ -4,6 +4,7 @@
 #   BENCH_STEP=<scenario>  measures one scenario and its baseline, prints one JSON line
 #                          prefixed with BENCH_RESULT, and rolls everything back.
 # Every measured run is undone (savepoint), so runs and scenarios see the same base.
+import itertools
 import json
 import os
 import statistics
@@ -31,6 +32,8 @@ RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 BULK = int(os.environ.get("BENCH_BULK", "1000"))
 EVENTS = int(os.environ.get("BENCH_EVENTS", "10000"))
 MASS = int(os.environ.get("BENCH_MASS", "10000"))
+PROFILE = os.environ.get("BENCH_PROFILE")
+_profile_counter = itertools.count()
 
 
 class _Undo(Exception):
@@ -87,9 +90,36 @@ def _peak_mb():
     return None
 
 
+def _profiled(operation):
+    """``operation`` run once more under cProfile, undone, its statistics written to
+    ``$BENCH_PROFILE.<n>.prof`` (and the top of them to stderr)."""
+    import cProfile
+    import pstats
+
+    path = f"{PROFILE}.{next(_profile_counter)}.prof"
+    profiler = cProfile.Profile()
+    env.invalidate_all()
+    try:
+        with cr.savepoint():
+            profiler.runcall(operation, RUNS)
+            profiler.runcall(env.flush_all)
+            raise _Undo
+    except _Undo:
+        pass
+    cr.postcommit.clear()
+    env.invalidate_all()
+    profiler.dump_stats(path)
+    stats = pstats.Stats(path, stream=sys.stderr)
+    stats.sort_stats("cumulative").print_stats(60)
+    stats.sort_stats("tottime").print_stats(30)
+
+
 def measure(operation, runs=RUNS, ops=1):
     """Run ``operation(run_index)`` ``runs`` times, each undone afterwards; return the
-    median seconds and queries per run, and the peak resident memory (MB)."""
+    median seconds and queries per run, and the peak resident memory (MB). With
+    ``BENCH_PROFILE`` set, one more run is profiled (not counted)."""
+    if PROFILE:
+        _profiled(operation)
     timings, queries = [], []
     _reset_peak()
     for run in range(runs):
