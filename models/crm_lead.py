@@ -81,6 +81,13 @@ SIBLING_REASONS = ("company", "phone", "email", "website")
 NETWORK_BATCH_SIZE = 1000
 
 
+def _only_creates(commands):
+    """Whether ``commands`` are all ORM create commands ``(0, 0, values)``."""
+    return bool(commands) and all(
+        isinstance(command, list | tuple) and len(command) == 3 and command[0] == 0 for command in commands
+    )
+
+
 class CrmLead(models.Model):
     _name = "crm.lead"
     _inherit = [
@@ -764,7 +771,8 @@ class CrmLead(models.Model):
     # Odoo logs the tracking message of each lead on its own (``_message_log``: its
     # author, reply-to and INSERTs, 5 ms a lead); a call applied to a thousand leads at
     # once changes their status together. Their tracking messages are still built by
-    # Odoo's own ``_message_log``, then created in one batch.
+    # Odoo's own ``_message_log``, then created in one batch, their tracked values in
+    # another (``_mail_track`` gives them as create commands).
     def _message_track(self, fields_iter, initial_values_dict):
         deferred = self.env.cr.precommit.data
         if len(self) < 2 or DEFERRED_TRACKING_LOGS in deferred:
@@ -775,7 +783,19 @@ class CrmLead(models.Model):
         finally:
             del deferred[DEFERRED_TRACKING_LOGS]
         if values_list:
-            self.sudo()._message_create(values_list)
+            # Their tracked values too: Odoo creates each message's on its own.
+            commands = [
+                values.pop("tracking_value_ids") if _only_creates(values.get("tracking_value_ids")) else []
+                for values in values_list
+            ]
+            messages = self.sudo()._message_create(values_list)
+            self.env["mail.tracking.value"].sudo().create(
+                [
+                    {**command[2], "mail_message_id": message.id}
+                    for message, message_commands in zip(messages, commands, strict=True)
+                    for command in message_commands
+                ]
+            )
         return tracking
 
     def _message_log(self, **kwargs):

@@ -142,6 +142,7 @@ def measure(operation, runs=RUNS, ops=1):
         "ops": ops,
         "peak_mb": _peak_mb(),
         "runs": runs,
+        "timings": [round(seconds, 3) for seconds in timings],
     }
 
 
