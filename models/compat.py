@@ -154,8 +154,10 @@ def read_request_body(httprequest, limit, chunk_size=64 * 1024):
     serialization failure (``retrying``) on the same request, whose stream the first
     try consumed. The caller sets ``max_content_length`` to ``limit`` (the route's
     option), which werkzeug 2.3 and later apply to the stream itself. Werkzeug 2.2
-    bounds no chunked read and Odoo's proxy exposes no stream: only there is the
-    werkzeug request's own stream read, a chunk at a time."""
+    bounds no chunked read and Odoo's proxy exposes no stream (its ``environ`` leaves
+    out the ``wsgi.*`` keys, the input among them): only there is the werkzeug
+    request's own stream read, a chunk at a time, through the proxy's private name for
+    it, as Odoo's own ``http.py`` reaches ``_HTTPRequest__environ``."""
     length = httprequest.content_length
     if length is not None and length > limit:
         return None

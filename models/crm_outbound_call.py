@@ -1,6 +1,8 @@
 import json
 import logging
+import threading
 from collections import defaultdict
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import psycopg2.errors
@@ -8,7 +10,7 @@ import pytz
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, mute_logger
+from odoo.tools import SQL
 from odoo.tools.sql import column_exists, create_index, table_exists
 
 from .compat import add_unique_constraint
@@ -1210,9 +1212,9 @@ class CrmOutboundCall(models.Model):
         stored meanwhile: the unique index on the external id refuses the second one
         (``UniqueViolation``, which the caller turns into a duplicate, in a
         savepoint). That refusal is the expected end of a race, not a failure of the
-        database: Odoo's own way for such inserts (product variants, presence) is to
-        keep its query logger quiet, and the exception still reaches the caller."""
-        with mute_logger("odoo.sql_db"):
+        database: the query logger does not report it as an error, and the exception
+        still reaches the caller."""
+        with _quiet_external_id_race():
             return self._outbound_create_reported(vals_list)
 
     def _outbound_attach(self, lead):
@@ -1266,6 +1268,35 @@ class CrmOutboundCall(models.Model):
             )
             self._outbound_apply_statuses([item], sudo_lead, single=True)
         return True
+
+
+class _ExternalIdRaceFilter(logging.Filter):
+    """Drops the query logger's error for an insert that the external id's unique index
+    refused, logged by the thread that installed the filter: Odoo's ``mute_logger``
+    silences the logger for every thread, and two threads leaving it out of order
+    leave it silenced for good."""
+
+    def __init__(self):
+        super().__init__()
+        self.thread = threading.get_ident()
+
+    def filter(self, record):
+        return not (
+            record.thread == self.thread
+            and record.levelno >= logging.ERROR
+            and EXTERNAL_ID_CONSTRAINT in " ".join(map(str, record.args or ()))
+        )
+
+
+@contextmanager
+def _quiet_external_id_race():
+    logger = logging.getLogger("odoo.sql_db")
+    quiet = _ExternalIdRaceFilter()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
 
 
 def _text_problem(text):

@@ -185,6 +185,40 @@ class TestOutboundTasksDoneInBulk(OutboundCase):
         self.assertNotIn(self.env.user.name, bodies[0])
         self.assertIn(self.env.user.name, bodies[2], "originally assigned to another user")
 
+    def _bus_messages(self, action):
+        """The bus notifications ``action`` sends, once its transaction would commit."""
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        self.env.cr.execute("SELECT COALESCE(MAX(id), 0) FROM bus_bus")
+        [last] = self.env.cr.fetchone()
+        action()
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        self.env.cr.execute("SELECT channel, message FROM bus_bus WHERE id > %s ORDER BY id", [last])
+        return self.env.cr.fetchall()
+
+    def test_the_bus_notifications_odoo_sends(self):
+        """The assignee's task counter is told as Odoo's _action_done tells it; neither
+        sends the done message on the bus (nobody is notified of it)."""
+        by_odoo, in_bulk = self._new_leads(2)
+        salesman_tasks = self.env["mail.activity"].with_user(self.salesman)
+        odoo_done = self._bus_messages(
+            lambda: (
+                salesman_tasks.browse(by_odoo.activity_ids.ids)
+                .with_context(crm_outbound_applying=OWN_WRITE)
+                ._action_done(feedback="Talked")
+            )
+        )
+        bulk_done = self._bus_messages(
+            lambda: (
+                salesman_tasks.browse(in_bulk.activity_ids.ids)
+                .with_context(crm_outbound_applying=OWN_WRITE)
+                ._outbound_action_done(feedback="Talked")
+            )
+        )
+        self.assertTrue(odoo_done)
+        self.assertEqual(bulk_done, odoo_done)
+
     def test_a_follower_of_activities_is_notified_through_odoo(self):
         """A follower who asked for activity messages gets his notification: the tasks
         then go through Odoo's own _action_done."""

@@ -1,4 +1,5 @@
 import json
+import logging
 import threading
 import uuid
 from datetime import timedelta
@@ -18,7 +19,7 @@ from odoo.tools import mute_logger
 
 from ..controllers.main import OutboundTelephonyController
 from ..models.compat import ODOO_19
-from ..models.crm_outbound_call import CALL_ITEM_KEYS
+from ..models.crm_outbound_call import CALL_ITEM_KEYS, EXTERNAL_ID_CONSTRAINT, _quiet_external_id_race
 from .common import OutboundCase, dt
 
 URL = "/crm_outbound/v1/calls"
@@ -324,6 +325,27 @@ class TestOutboundTelephony(TelephonyCase):
         self.assertEqual(len(self.calls("r1", "r3")), 2)
         self.assertEqual((self.lead_a.outbound_attempt_count, self.lead_b.outbound_attempt_count), (1, 1))
 
+    def test_the_race_is_quiet_for_its_own_thread_and_error_only(self):
+        """Only this thread's refused insert of an external id is kept out of the log:
+        another thread's error, or another error of this thread, is logged; entered and
+        left out of order (two threads), the logger is left as it was."""
+        logger = logging.getLogger("odoo.sql_db")
+        filters = list(logger.filters)
+        refused = f'duplicate key value violates unique constraint "{EXTERNAL_ID_CONSTRAINT}"'
+        with self.assertLogs("odoo.sql_db", "ERROR") as logs, _quiet_external_id_race():
+            logger.error("bad query: %s\nERROR: %s", "INSERT ours", refused)
+            other = threading.Thread(target=logger.error, args=("bad query: %s\nERROR: %s", "INSERT theirs", refused))
+            other.start()
+            other.join()
+            logger.error("bad query: %s\nERROR: %s", "UPDATE ours", "deadlock detected")
+        self.assertEqual([record.args[0] for record in logs.records], ["INSERT theirs", "UPDATE ours"])
+        first, second = _quiet_external_id_race(), _quiet_external_id_race()
+        first.__enter__()
+        second.__enter__()
+        first.__exit__(None, None, None)
+        second.__exit__(None, None, None)
+        self.assertEqual(logger.filters, filters)
+
     def test_held_call_tells_the_salesperson(self):
         """A status that would lose a lead below the playbook's minimum of attempts is
         held by the lost gate (rule 3): the notice goes to the lead's salesperson (the
@@ -482,6 +504,15 @@ class TestOutboundTelephony(TelephonyCase):
         response = self.url_open(URL, data=chunks(), headers=headers, timeout=60)
         self.assertEqual(response.status_code, 413, "a chunked body is refused before it is read whole")
         self.assertFalse(self.calls("big", "chunked"))
+
+        def small_chunks():
+            body = json.dumps({"calls": [self.item("chunked-small", lead_id=self.lead_a.id)]}).encode()
+            yield from (body[index : index + 7] for index in range(0, len(body), 7))
+
+        response = self.url_open(URL, data=small_chunks(), headers=headers, timeout=60)
+        self.assertEqual(response.status_code, 200, response.text[:500])
+        self.assertEqual(response.json()["results"][0]["result"], "created", "a chunked body within the limit is read")
+        self.assertEqual(len(self.calls("chunked-small")), 1)
 
     def test_calls_are_kept_whatever_cannot_be_applied(self):
         lost = self._new_lead("lost", "+7 495 123 45 10")
