@@ -957,12 +957,51 @@ class CrmLead(models.Model):
         """Apply the status of a logged call (``calls``, one per lead) to the leads of
         ``self``; the lost gate holds those it would lose below the minimum open with
         their next attempt (DESIGN.md rules 3 and 6). ``base_at``: as for
-        ``_outbound_apply_status``."""
-        held = self._outbound_held_by_gate(status)
-        if self - held:
-            (self - held)._outbound_apply_status(status, code, comment=comment, agreed_at=agreed_at, base_at=base_at)
+        ``_outbound_apply_status``. A won lead keeps its status, stage and task when
+        the call went unanswered: the call is counted, and its operator told."""
+        unmoved = self._outbound_unmoved_by(status)
+        if unmoved:
+            unmoved._outbound_tell_unmoved(status, calls)
+        leads = self - unmoved
+        held = leads._outbound_held_by_gate(status)
+        if leads - held:
+            (leads - held)._outbound_apply_status(status, code, comment=comment, agreed_at=agreed_at, base_at=base_at)
         if held:
             held._outbound_keep_open(status, base_at, comment, calls)
+
+    def _outbound_unmoved_by(self, status, reported=False):
+        """The leads of ``self`` that a call with ``status`` does not move: a won lead
+        is not reopened, redialled or lost by an unanswered call (DESIGN.md rule 6: a
+        won lead stays won); nor, when telephony reports the call (``reported``), is a
+        lead in a final status. An operator who calls a lead in a final status (one
+        restored from lost) and gets no answer moves it on purpose."""
+        if status.outcome != "no_answer":
+            return self.browse()
+        return self.filtered(lambda lead: lead.stage_id.is_won or (reported and lead.outbound_is_final))
+
+    def _outbound_tell_unmoved(self, status, calls=None):
+        """Tell the operators of ``calls`` that their leads in ``self`` kept their
+        status (``_outbound_unmoved_by``)."""
+        operator_by_lead = {call.lead_id: call.user_id for call in calls or ()}
+        leads_by_operator = defaultdict(list)
+        for lead in self:
+            leads_by_operator[operator_by_lead.get(lead) or lead.user_id or self.env.user].append(lead)
+        for operator, leads in leads_by_operator.items():
+            names = ", ".join(lead.display_name for lead in leads[:5]) + (
+                f" (+{len(leads) - 5})" if len(leads) > 5 else ""
+            )
+            operator._bus_send(
+                "simple_notification",
+                {
+                    "type": "warning",
+                    "title": _("Status kept"),
+                    "message": _(
+                        "%(leads)s: won, the lead keeps its status; the call (%(status)s) is logged and counted.",
+                        leads=names,
+                        status=status.display_name,
+                    ),
+                },
+            )
 
     def _outbound_held_by_gate(self, status):
         """The leads of ``self`` that ``status`` would mark lost below the minimum of

@@ -1056,8 +1056,7 @@ class CrmOutboundCall(models.Model):
             status = statuses.get((playbook.id, None), Status)
         else:
             return Status
-        closed = lead.sudo().stage_id.is_won or lead.sudo().outbound_is_final
-        if closed and status.outcome == "no_answer":
+        if lead.sudo()._outbound_unmoved_by(status, reported=True):
             item["reasons"].append(
                 _(
                     "lead %(lead)s is won or in a final status: the unanswered call is counted and does not move it",

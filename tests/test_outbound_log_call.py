@@ -1,4 +1,5 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -166,6 +167,33 @@ class TestOutboundLogCall(OutboundCase):
             called.invalidate_recordset()
             self.assertEqual(called.outbound_attempts_today, 0, "a new day starts at zero")
             self.assertEqual(called.outbound_attempt_count, 2)
+
+    def test_unanswered_calls_never_move_a_won_lead(self):
+        """By hand too (the dialog, the session, RPC): a won lead keeps its status,
+        stage, probability, task and active when a call goes unanswered; the call is
+        counted and its operator told. However many such calls: the cadence never runs
+        out on it (it used to lose the won lead, and Odoo 19 then refused every call)."""
+        lead = self._new_leads()
+        lead.with_user(self.salesman).outbound_log_call({"status_id": self._new_won_status().id})
+        self.assertEqual(lead.stage_id.is_won, True)
+
+        def facts():
+            return (lead.stage_id, lead.probability, lead.active, lead.outbound_status_id, self.pending(lead))
+
+        before, notices = facts(), []
+
+        def record(users, notification_type, message, **kwargs):
+            notices.append((users, notification_type, message))
+
+        unanswered = len(self.playbook.cadence_step_ids) + 2
+        with patch.object(type(self.env["res.users"]), "_bus_send", record):
+            for _call in range(unanswered):
+                lead.with_user(self.salesman).outbound_log_call({"status_id": self.st_no_answer.id})
+        self.assertEqual(facts(), before)
+        self.assertEqual(lead.outbound_attempt_count, 1 + unanswered, "every call counted")
+        told = [(users, message) for users, kind, message in notices if kind == "simple_notification"]
+        self.assertEqual([users for users, _message in told], [self.salesman] * unanswered)
+        self.assertIn(lead.name, told[0][1]["message"])
 
     def test_won_status_uses_odoo_won(self):
         won = self.env["crm.outbound.status"].create(
