@@ -779,7 +779,10 @@ class CrmLead(models.Model):
             return super()._message_track(fields_iter, initial_values_dict)
         deferred[DEFERRED_TRACKING_LOGS] = values_list = []
         try:
-            tracking = super()._message_track(fields_iter, initial_values_dict)
+            # Only our own _message_log defers: not a caller's context (an RPC client's).
+            tracking = super(CrmLead, self.with_context(crm_outbound_defer_message=False))._message_track(
+                fields_iter, initial_values_dict
+            )
         finally:
             del deferred[DEFERRED_TRACKING_LOGS]
         if values_list:
@@ -804,7 +807,7 @@ class CrmLead(models.Model):
         return super(CrmLead, self.with_context(crm_outbound_defer_message=True))._message_log(**kwargs)
 
     def _message_create(self, values_list):
-        if self.env.context.get("crm_outbound_defer_message"):
+        if self.env.context.get("crm_outbound_defer_message") and DEFERRED_TRACKING_LOGS in self.env.cr.precommit.data:
             self.env.cr.precommit.data[DEFERRED_TRACKING_LOGS].extend(values_list)
             return self.env["mail.message"].sudo()
         return super()._message_create(values_list)

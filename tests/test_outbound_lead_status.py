@@ -92,6 +92,21 @@ class TestOutboundLeadStatus(OutboundCase):
                 expected.tracking_value_ids.mapped(lambda value: (value.field_id.name, value.new_value_char)),
             )
 
+    def test_a_callers_context_defers_no_message(self):
+        """The flag that defers a tracking message is ours: given by a caller (an RPC
+        client's context), it neither drops a message nor breaks a post."""
+        leads = self._new_leads(2)
+        self.env.flush_all()
+        self.env.cr.precommit.run()  # as if the leads had been created in an earlier request
+        flagged = leads.with_context(crm_outbound_defer_message=True)
+        message = flagged[0].message_post(body="Posted with the flag")
+        self.assertTrue(message.exists())
+        flagged.with_user(self.salesman).write({"outbound_status_id": self.st_interest.id})
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        for lead in leads:
+            self.assertTrue(lead.message_ids.filtered("tracking_value_ids"), "the status change is tracked")
+
     def test_kanban_columns_are_every_status_in_catalog_order(self):
         self.st_callback.sequence = 20  # the catalog order, not the creation order
         self._new_leads(2).write({"outbound_status_id": self.st_interest.id})
