@@ -985,25 +985,33 @@ class CrmLead(models.Model):
     def _outbound_tell_unmoved(self, status, calls=None):
         """Tell the operators of ``calls`` that their leads in ``self`` kept their
         status (``_outbound_unmoved_by``)."""
-        operator_by_lead = {call.lead_id: call.user_id for call in calls or ()}
-        leads_by_operator = defaultdict(list)
-        for lead in self:
-            leads_by_operator[operator_by_lead.get(lead) or lead.user_id or self.env.user].append(lead)
-        for operator, leads in leads_by_operator.items():
-            names = ", ".join(lead.display_name for lead in leads[:5]) + (
-                f" (+{len(leads) - 5})" if len(leads) > 5 else ""
+        lines = {
+            lead: _(
+                "%(lead)s is won: it keeps its status; the call (%(status)s) is logged and counted.",
+                lead=lead.display_name,
+                status=status.display_name,
             )
+            for lead in self
+        }
+        self._outbound_warn_operators(lines, calls, _("Status kept"))
+
+    def _outbound_warn_operators(self, lines, calls, title, sticky=False, supervisor_line=None):
+        """Send each operator one warning with the ``lines`` ({lead: text}) of their
+        leads (the first five): the operator of the lead's call in ``calls``, else its
+        salesperson, never the integration user whose key reported the call.
+        ``supervisor_line`` ends the warning of a supervisor."""
+        operator_by_lead = {call.lead_id: call.user_id for call in calls or ()}
+        lines_by_operator = defaultdict(list)
+        for lead, line in lines.items():
+            lines_by_operator[operator_by_lead.get(lead) or lead.user_id or self.env.user].append(line)
+        for operator, operator_lines in lines_by_operator.items():
+            more = len(operator_lines) - 5
+            shown = operator_lines[:5] + ([f"(+{more})"] if more > 0 else [])
+            if supervisor_line and self._outbound_is_supervisor(operator):
+                shown.append(supervisor_line)
             operator._bus_send(
                 "simple_notification",
-                {
-                    "type": "warning",
-                    "title": _("Status kept"),
-                    "message": _(
-                        "%(leads)s: won, the lead keeps its status; the call (%(status)s) is logged and counted.",
-                        leads=names,
-                        status=status.display_name,
-                    ),
-                },
+                {"type": "warning", "sticky": sticky, "title": title, "message": "\n".join(shown)},
             )
 
     def _outbound_held_by_gate(self, status):
@@ -1029,8 +1037,7 @@ class CrmLead(models.Model):
             for lead in self
         }
         self._outbound_replace_task(next_at_by_lead, feedback=note or status.display_name)
-        operator_by_lead = {call.lead_id: call.user_id for call in calls or ()}
-        bodies, messages_by_operator = {}, defaultdict(list)
+        bodies, lines = {}, {}
         for lead in self:
             minimum = lead.outbound_playbook_id.min_attempts_before_lost
             message = _(
@@ -1045,20 +1052,15 @@ class CrmLead(models.Model):
                 next=format_datetime(lead.env, next_at_by_lead[lead], dt_format="short"),
             )
             bodies[lead.id] = Markup("<p>%s</p>") % message
-            # A call reported by telephony without an operator: its lead's salesperson, not
-            # the integration user.
-            operator = operator_by_lead.get(lead) or lead.user_id or self.env.user
-            messages_by_operator[operator].append(message)
+            lines[lead] = message
         self._message_log_batch(bodies=bodies)
-        for operator, messages in messages_by_operator.items():
-            more = len(messages) - 5
-            lines = messages[:5] + ([f"(+{more})"] if more > 0 else [])
-            if self._outbound_is_supervisor(operator):
-                lines.append(_("As a supervisor you may mark it lost with Override, giving a reason."))
-            operator._bus_send(
-                "simple_notification",
-                {"type": "warning", "sticky": True, "title": _("Not lost yet"), "message": "\n".join(lines)},
-            )
+        self._outbound_warn_operators(
+            lines,
+            calls,
+            _("Not lost yet"),
+            sticky=True,
+            supervisor_line=_("As a supervisor you may mark it lost with Override, giving a reason."),
+        )
 
     def _outbound_next_attempt_at(self, base_at):
         """When the lead's next attempt is due after a call at ``base_at`` that did not

@@ -90,6 +90,22 @@ def _peak_mb():
     return None
 
 
+def _run_undone(operation, run):
+    """Run ``operation(run)`` and end it as a commit would (the ORM flushed, then the
+    precommit hooks: Odoo's tracking messages, which a rolled-back run would otherwise
+    skip), then undo it."""
+    env.invalidate_all()
+    try:
+        with cr.savepoint():
+            operation(run)
+            cr.flush()
+            raise _Undo
+    except _Undo:
+        pass
+    cr.postcommit.clear()
+    env.invalidate_all()
+
+
 def _profiled(operation):
     """``operation`` run once more under cProfile, undone, its statistics written to
     ``$BENCH_PROFILE.<n>.prof`` (and the top of them to stderr)."""
@@ -98,16 +114,7 @@ def _profiled(operation):
 
     path = f"{PROFILE}.{next(_profile_counter)}.prof"
     profiler = cProfile.Profile()
-    env.invalidate_all()
-    try:
-        with cr.savepoint():
-            profiler.runcall(operation, RUNS)
-            profiler.runcall(cr.flush)
-            raise _Undo
-    except _Undo:
-        pass
-    cr.postcommit.clear()
-    env.invalidate_all()
+    profiler.runcall(_run_undone, operation, RUNS)
     profiler.dump_stats(path)
     stats = pstats.Stats(path, stream=sys.stderr)
     stats.sort_stats("cumulative").print_stats(60)
@@ -115,30 +122,23 @@ def _profiled(operation):
 
 
 def measure(operation, runs=RUNS, ops=1):
-    """Run ``operation(run_index)`` ``runs`` times, each ended as a commit would end it
-    (flush and precommit hooks), then undone; return the
-    median seconds and queries per run, and the peak resident memory (MB). With
-    ``BENCH_PROFILE`` set, one more run is profiled (not counted)."""
+    """Run ``operation(run_index)`` ``runs`` times, each undone (``_run_undone``);
+    return the median seconds and queries per run, and the peak resident memory (MB).
+    With ``BENCH_PROFILE`` set, one more run is profiled (not counted)."""
     if PROFILE:
         _profiled(operation)
     timings, queries = [], []
     _reset_peak()
+
+    def timed(run):
+        before, started = cr.sql_log_count, time.perf_counter()
+        operation(run)
+        cr.flush()  # timed with the commit's own work; _run_undone's flush finds nothing left
+        timings.append(time.perf_counter() - started)
+        queries.append(cr.sql_log_count - before)
+
     for run in range(runs):
-        env.invalidate_all()
-        try:
-            with cr.savepoint():
-                before, started = cr.sql_log_count, time.perf_counter()
-                operation(run)
-                # As a commit ends it: the ORM flushed, then the precommit hooks (Odoo's
-                # tracking messages), which a rolled-back run would otherwise skip.
-                cr.flush()
-                timings.append(time.perf_counter() - started)
-                queries.append(cr.sql_log_count - before)
-                raise _Undo
-        except _Undo:
-            pass
-        cr.postcommit.clear()
-        env.invalidate_all()
+        _run_undone(timed, run)
     return {
         "seconds": statistics.median(timings),
         "queries": statistics.median(queries),
